@@ -1,0 +1,40 @@
+# metricwatch: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
+FUNCTIONS := $(patsubst functions/%/main.py,%,$(wildcard functions/*/main.py))
+
+.PHONY: help venv vendor test bench clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.installed: requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed  ## create .venv from requirements-dev.txt
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+vendor:  ## copy the shared package and resources into every function directory
+	@for fn in $(FUNCTIONS); do \
+		rm -rf functions/$$fn/metricwatch functions/$$fn/resources; \
+		cp -r shared/metricwatch functions/$$fn/metricwatch; \
+		cp -r resources functions/$$fn/resources; \
+		find functions/$$fn/metricwatch -name __pycache__ -prune -exec rm -rf {} +; \
+	done
+
+test: venv vendor  ## run the whole test suite
+	$(PY) -m pytest
+
+bench: venv  ## in-process push and model benchmarks (prints its figures)
+	$(PY) benchmarks/bench_push.py
+
+clean:  ## remove virtualenvs, vendored copies and local data
+	rm -rf $(VENV) $(CHECKOV_VENV) .data build $(addprefix functions/,$(addsuffix /metricwatch,$(FUNCTIONS))) $(addprefix functions/,$(addsuffix /resources,$(FUNCTIONS)))

@@ -1,0 +1,134 @@
+"""Settings, declared once as data and read once from the environment and `.env`.
+
+`SETTINGS` drives parsing, the error messages and a test that every setting is
+documented in `.env.sample` and the README. Entry points call
+`load_settings()` once and pass the result down; nothing else reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from metricwatch.errors import ConfigError
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be zero or a positive integer")
+    return value
+
+
+def _granularity(raw: str) -> str:
+    if raw not in ("seconds", "minutes", "hours"):
+        raise ValueError("must be one of seconds, minutes, hours")
+    return raw
+
+
+def _tokens(raw: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in raw.split(",") if t.strip())
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("MONGO_URL", "", "MongoDB connection string (Atlas: mongodb+srv://...). "
+            "Empty: an in-memory store, for local runs only."),
+    Setting("MONGO_DB_NAME", "metrics", "Database holding the metrics collection."),
+    Setting("MONGO_METRICS_COLLECTION", "metrics", "Time-series collection holding every metric."),
+    Setting("MONGO_TIMESERIES_GRANULARITY", "minutes",
+            "Time-series granularity: seconds, minutes or hours (match your collection interval).",
+            _granularity),
+    Setting("MONGO_TIMEOUT_MS", "5000", "Server selection / socket timeout for MongoDB calls.",
+            _positive_int),
+    Setting("METRICS_RETENTION_DAYS", "400",
+            "Points older than this are expired by MongoDB (expireAfterSeconds); 0 keeps them forever.",
+            _non_negative_int),
+    Setting("MODEL_STORE_URL", "file://.data/models",
+            "Where trained models live: gs://bucket/prefix or file:///abs/path (file://rel/path is "
+            "relative to the working directory)."),
+    Setting("MODEL_REFRESH_SECONDS", "60",
+            "How long a warm instance trusts a cached model before checking the bucket for a retrained one.",
+            _non_negative_int),
+    Setting("DETECTION_METRICS_PATH", "resources/detection_metrics.json",
+            "The list of metrics to watch, with their model and training parameters."),
+    Setting("DEFAULT_MODEL", "sklearn_iforest",
+            "Model used for a watched metric that names none in detection_metrics.json."),
+    Setting("PUSH_TOKENS", "",
+            "Comma-separated bearer tokens accepted by push and query. Empty: no token is required."),
+    Setting("MAX_BATCH_POINTS", "5000", "Most points accepted in one push.", _positive_int),
+    Setting("MAX_BODY_BYTES", "1048576", "Largest request body accepted, in bytes.", _positive_int),
+    Setting("MAX_FUTURE_SKEW_SECONDS", "300",
+            "How far in the future a pushed timestamp may be.", _non_negative_int),
+    Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR.", _log_level),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings; build with `load_settings()` (fields mirror `SETTINGS`)."""
+
+    mongo_url: str
+    mongo_db_name: str
+    mongo_metrics_collection: str
+    mongo_timeseries_granularity: str
+    mongo_timeout_ms: int
+    metrics_retention_days: int
+    model_store_url: str
+    model_refresh_seconds: int
+    detection_metrics_path: str
+    default_model: str
+    push_tokens: tuple[str, ...]
+    max_batch_points: int
+    max_body_bytes: int
+    max_future_skew_seconds: int
+    log_level: str
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv: str | Path | None = ".env") -> Settings:
+    """Build `Settings` from `.env` overlaid by the environment; fail naming the variable."""
+    source = _read_dotenv(Path(dotenv)) if dotenv else {}
+    source.update(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = source.get(setting.env, setting.default).strip()
+        try:
+            values[setting.env.lower()] = setting.parse(raw)
+        except ValueError as exc:
+            reason = "must be an integer" if "invalid literal" in str(exc) else str(exc)
+            raise ConfigError(f"{setting.env}={raw!r}: {reason}", variable=setting.env) from None
+    return Settings(**values)
+
+
+assert {f.name for f in fields(Settings)} == {s.env.lower() for s in SETTINGS}, "SETTINGS and Settings disagree"

@@ -1,0 +1,88 @@
+"""The watch list: `resources/detection_metrics.json`.
+
+Same format as the original app: a list of entries with `name` (required),
+`train_params` (passed to the model's constructor) and `train_interval`
+(passed to `timedelta`, default 7 days), plus `model` to pick a model per
+metric. Anything else is refused with a message naming the entry, so a typo
+does not silently leave a metric unwatched.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from metricwatch.detection.models import create_model
+from metricwatch.errors import ConfigError
+from metricwatch.points import NAME_RE
+
+ENTRY_FIELDS = frozenset({"name", "model", "train_params", "train_interval"})
+DEFAULT_INTERVAL = {"days": 7}
+
+
+@dataclass(frozen=True)
+class WatchedMetric:
+    name: str
+    model: str
+    train_params: dict[str, Any] = field(default_factory=dict)
+    train_interval: timedelta = timedelta(days=7)
+
+
+def _entry(raw: Any, index: int, default_model: str) -> WatchedMetric:
+    where = f"detection metrics entry {index}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be an object")
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise ConfigError(f"{where}: 'name' is required and must be a valid metric name")
+    where = f"{where} ({name!r})"
+    unknown = sorted(set(raw) - ENTRY_FIELDS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {unknown}; allowed: {sorted(ENTRY_FIELDS)}")
+    model = raw.get("model", default_model)
+    params = raw.get("train_params", {})
+    interval = raw.get("train_interval", DEFAULT_INTERVAL)
+    if not isinstance(model, str):
+        raise ConfigError(f"{where}: 'model' must be a string")
+    if not isinstance(params, dict):
+        raise ConfigError(f"{where}: 'train_params' must be an object")
+    if not isinstance(interval, dict):
+        raise ConfigError(f"{where}: 'train_interval' must be an object of timedelta arguments, e.g. {{\"days\": 7}}")
+    try:
+        delta = timedelta(**interval)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: bad 'train_interval': {exc}") from None
+    if delta <= timedelta(0):
+        raise ConfigError(f"{where}: 'train_interval' must be positive")
+    try:
+        create_model(model, params)  # fail now, not at 3 a.m. in the trainer
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc.message}") from None
+    return WatchedMetric(name=name, model=model, train_params=params, train_interval=delta)
+
+
+def parse_catalog(raw: Any, default_model: str) -> dict[str, WatchedMetric]:
+    if not isinstance(raw, list):
+        raise ConfigError("detection metrics: the file must hold a JSON list of entries")
+    catalog: dict[str, WatchedMetric] = {}
+    for i, item in enumerate(raw):
+        entry = _entry(item, i, default_model)
+        if entry.name in catalog:
+            raise ConfigError(f"detection metrics entry {i}: metric {entry.name!r} is listed twice")
+        catalog[entry.name] = entry
+    return catalog
+
+
+def load_catalog(path: str | Path, default_model: str) -> dict[str, WatchedMetric]:
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"detection metrics file {path}: {exc.strerror}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"detection metrics file {path}: invalid JSON: {exc}") from None
+    return parse_catalog(raw, default_model)

@@ -1,0 +1,72 @@
+"""The few exception types the system raises on purpose.
+
+Each error that can reach an HTTP caller carries its status on the class, so
+one handler (`metricwatch.http`) turns any of them into a JSON answer and a
+function's `main.py` never catches anything itself.
+"""
+
+from __future__ import annotations
+
+
+class MetricwatchError(Exception):
+    """Base class; `status` is the HTTP status a caller sees."""
+
+    status = 500
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = {k: v for k, v in details.items() if v is not None}
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": self.message, **self.details}
+
+
+class ConfigError(MetricwatchError):
+    """A setting or a declaration file is wrong; names the variable or entry."""
+
+    status = 500
+
+
+class InvalidInput(MetricwatchError):
+    """The caller sent something we refuse; `field`/`index` say where."""
+
+    status = 400
+
+
+class Unauthorized(MetricwatchError):
+    status = 401
+
+
+class NotFound(MetricwatchError):
+    status = 404
+
+
+class MethodNotAllowed(MetricwatchError):
+    status = 405
+
+
+class PayloadTooLarge(MetricwatchError):
+    status = 413
+
+
+class UnsupportedMediaType(MetricwatchError):
+    status = 415
+
+
+class SourceUnavailable(MetricwatchError):
+    """A collector's source failed or timed out; 502 so Cloud Scheduler retries."""
+
+    status = 502
+
+
+class StoreUnavailable(MetricwatchError):
+    """MongoDB cannot be reached; 503 so the caller retries later."""
+
+    status = 503
+
+
+class ModelError(MetricwatchError):
+    """A model could not be trained, saved or loaded."""
+
+    status = 500

@@ -1,0 +1,1 @@
+"""HTTP handlers: what each function's `main.py` calls with its request."""

@@ -1,0 +1,101 @@
+"""The HTTP edge shared by every function: parsing, auth, and error mapping.
+
+`endpoint` wraps a handler so that any `MetricwatchError` becomes a JSON body
+with the status its class carries, and anything unexpected a logged 500
+without internals. Handlers raise; they never build error responses.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+import logging
+import uuid
+from typing import Any, Callable, Iterable
+
+from metricwatch.errors import (InvalidInput, MethodNotAllowed, MetricwatchError, PayloadTooLarge,
+                                Unauthorized, UnsupportedMediaType)
+
+log = logging.getLogger(__name__)
+Response = tuple[str, int, dict[str, str]]
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return json.dumps(body, default=str), status, dict(JSON_HEADERS)
+
+
+Handler = Callable[[Any, Any], Any]
+
+
+def endpoint(*methods: str) -> Callable[[Handler], Callable[..., Response]]:
+    """Allow `methods`, map errors to statuses, and serialise the handler's result as JSON.
+
+    The wrapped handler takes `(request, runtime)`; deployed functions pass only the
+    request and get the process's runtime, tests pass a runtime of their own.
+    """
+
+    def wrap(handler: Handler) -> Callable[..., Response]:
+        @functools.wraps(handler)
+        def run(request: Any, runtime: Any = None) -> Response:
+            try:
+                if request.method not in methods:
+                    raise MethodNotAllowed(f"method {request.method} not allowed; use {', '.join(methods)}")
+                if runtime is None:
+                    from metricwatch.runtime import get_runtime
+
+                    runtime = get_runtime()
+                result = handler(request, runtime)
+                return result if isinstance(result, tuple) else json_response(result)
+            except MetricwatchError as exc:
+                log.log(logging.ERROR if exc.status >= 500 else logging.INFO, "%s: %s", exc.status, exc.message)
+                status, body, headers = exc.status, exc.to_dict(), dict(JSON_HEADERS)
+                if isinstance(exc, MethodNotAllowed):
+                    headers["Allow"] = ", ".join(methods)
+                return json.dumps(body, default=str), status, headers
+            except Exception:
+                incident = uuid.uuid4().hex[:12]
+                log.exception("unexpected error (incident %s)", incident)
+                return json_response({"error": "internal error", "incident": incident}, 500)
+        return run
+
+    return wrap
+
+
+def _reject_constant(name: str) -> None:
+    raise InvalidInput(f"body is not valid JSON: {name} is not a JSON number", field="body")
+
+
+def read_json(request: Any, max_bytes: int) -> Any:
+    """The request's JSON body: 415 if it is not JSON, 413 if too large, 400 if malformed."""
+    mimetype = (request.mimetype or "").lower()
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType(f"Content-Type must be application/json, not {mimetype or 'missing'}")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PayloadTooLarge(f"body is {request.content_length} bytes; at most {max_bytes}")
+    data = request.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"body is larger than {max_bytes} bytes")
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise InvalidInput("body is not valid UTF-8", field="body") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                           field="body") from None
+    except RecursionError:
+        raise InvalidInput("body is nested too deeply", field="body") from None
+
+
+def check_token(request: Any, tokens: Iterable[str]) -> None:
+    """Require `Authorization: Bearer <token>` when tokens are configured."""
+    tokens = tuple(tokens)
+    if not tokens:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise Unauthorized("missing 'Authorization: Bearer <token>' header")
+    if not any(hmac.compare_digest(given.strip().encode(), t.encode()) for t in tokens):
+        raise Unauthorized("invalid token")

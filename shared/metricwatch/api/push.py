@@ -1,0 +1,23 @@
+"""POST /push: one point or a batch, validated whole, scored, stored."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from metricwatch.api.http import check_token, endpoint, json_response, read_json
+from metricwatch.ingest import describe, score_and_store
+from metricwatch.points import parse_points
+from metricwatch.runtime import Runtime
+
+
+@endpoint("POST")
+def push(request: Any, runtime: Runtime) -> Any:
+    settings = runtime.settings
+    check_token(request, settings.push_tokens)
+    body = read_json(request, settings.max_body_bytes)
+    points = parse_points(body, now=datetime.now(timezone.utc),
+                          max_skew=timedelta(seconds=settings.max_future_skew_seconds),
+                          max_points=settings.max_batch_points)
+    stored = score_and_store(runtime.detector, points)
+    return json_response({"stored": len(stored), "points": [describe(s) for s in stored]}, 201)

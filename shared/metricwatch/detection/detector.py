@@ -1,0 +1,140 @@
+"""The Detector facade: train models per series, and score points with them.
+
+Training reads each watched metric's `train_interval` of history from the
+metric store, fits one model per distinct label set and writes it to the
+model store as `{metric_name}_{model_name}_{metric_labels}.joblib`. Scoring
+looks the model up in a per-instance cache; a series without a model (not
+watched, not trained yet, unreadable model) simply gets no verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Sequence
+
+from metricwatch.detection.catalog import WatchedMetric
+from metricwatch.detection.models import create_model
+from metricwatch.detection.scoring import Verdict, context_for, group_by_series, score_series
+from metricwatch.errors import InvalidInput, MetricwatchError, NotFound, StoreUnavailable
+from metricwatch.modelstore.base import ModelStore
+from metricwatch.modelstore.cache import ModelCache, dumps
+from metricwatch.points import Point, parse_labels, parse_value
+from metricwatch.series import model_object_name
+from metricwatch.store.base import MetricStore
+
+log = logging.getLogger(__name__)
+MIN_TRAIN_POINTS = 10
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class TrainSummary:
+    models: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"models": self.models, "skipped": self.skipped, "failed": self.failed,
+                "seconds": round(self.seconds, 3)}
+
+
+class Detector:
+    def __init__(self, catalog: Mapping[str, WatchedMetric], store: MetricStore, models: ModelStore,
+                 cache: ModelCache, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.models = models
+        self.cache = cache
+        self.clock = clock
+
+    def object_name(self, watched: WatchedMetric, labels: Mapping[str, str]) -> str:
+        return model_object_name(watched.name, watched.model, labels)
+
+    # -- training ---------------------------------------------------------------------------
+    def train(self, metric: str | None = None) -> TrainSummary:
+        """Train every watched metric (or one), one model per label set seen in its interval."""
+        if metric is not None and metric not in self.catalog:
+            raise NotFound(f"metric {metric!r} is not listed in the detection metrics file", field="metric")
+        started, summary = time.monotonic(), TrainSummary()
+        for watched in ([self.catalog[metric]] if metric else self.catalog.values()):
+            self._train_metric(watched, summary)
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _train_metric(self, watched: WatchedMetric, summary: TrainSummary) -> None:
+        end = self.clock()
+        start = end - watched.train_interval
+        label_sets = self.store.label_sets(watched.name, since=start)
+        if not label_sets:
+            summary.skipped.append({"metric": watched.name, "reason": f"no points since {start.isoformat()}"})
+        for i, labels in enumerate(label_sets, 1):
+            log.info("training %s %s (%d/%d label sets)", watched.name, labels, i, len(label_sets))
+            self._train_series(watched, labels, start, end, summary)
+
+    def _train_series(self, watched: WatchedMetric, labels: dict[str, str], start: datetime,
+                      end: datetime, summary: TrainSummary) -> None:
+        where = {"metric": watched.name, "labels": labels}
+        data = self.store.series_points(watched.name, labels, start, end)
+        if len(data) < MIN_TRAIN_POINTS:
+            summary.skipped.append({**where, "reason": f"{len(data)} points in the train interval; "
+                                                       f"need at least {MIN_TRAIN_POINTS}"})
+            return
+        t0 = time.monotonic()
+        try:
+            model = create_model(watched.model, watched.train_params).fit(data.timestamps, data.values)
+            name = self.object_name(watched, labels)
+            self.models.save(name, dumps(model))
+        except MetricwatchError as exc:
+            summary.failed.append({**where, "reason": exc.message})
+            return
+        except Exception as exc:  # one bad series must not stop the others; logged with its trace
+            log.exception("training %s %s failed", watched.name, labels)
+            summary.failed.append({**where, "reason": f"{type(exc).__name__}: {exc}"})
+            return
+        summary.models.append({**where, "object": name, "points": len(data),
+                               "seconds": round(time.monotonic() - t0, 3)})
+
+    # -- scoring ----------------------------------------------------------------------------
+    def score_points(self, points: Sequence[Point]) -> list[Verdict | None]:
+        """A verdict per point (None where no model applies), one model call per series."""
+        verdicts: list[Verdict | None] = [None] * len(points)
+        for indices in group_by_series(points).values():
+            first = points[indices[0]]
+            watched = self.catalog.get(first.name)
+            model = self.cache.get(self.object_name(watched, first.labels)) if watched else None
+            if model is None:
+                continue
+            try:
+                context = context_for(model, self.store, first)
+                scored = score_series(model, watched, context, [points[i] for i in indices])
+            except StoreUnavailable:
+                raise
+            except Exception:
+                log.exception("scoring %s failed; storing its points without a verdict", first.series)
+                continue
+            for i, verdict in zip(indices, scored):
+                verdicts[i] = verdict
+        return verdicts
+
+    def predict(self, metric_name: str, metric_info: Mapping[str, Any]) -> int | None:
+        """-1 (outlier) or 1 (inlier) for one value, as the original app's `Detector.predict`.
+
+        None when the metric is not watched or its series has no model yet.
+        """
+        if not isinstance(metric_info, Mapping):
+            raise InvalidInput("metric_info must be a mapping with labels, value, timestamp")
+        timestamp = metric_info.get("timestamp") or self.clock()
+        if not isinstance(timestamp, datetime):
+            raise InvalidInput("metric_info['timestamp'] must be a datetime", field="timestamp")
+        point = Point(name=metric_name, value=parse_value(metric_info.get("value")),
+                      labels=parse_labels(metric_info.get("labels")),
+                      timestamp=timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc))
+        verdict = self.score_points([point])[0]
+        return None if verdict is None else int(verdict["anomaly"])

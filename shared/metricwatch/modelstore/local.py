@@ -1,0 +1,48 @@
+"""`file://` model store: a directory, for local runs and tests."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class FileModelStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.url = f"file://{self.root}"
+
+    def _path(self, name: str) -> Path:
+        if "/" in name or name in ("", ".", ".."):
+            raise ValueError(f"bad model object name {name!r}")
+        return self.root / name
+
+    def save(self, name: str, data: bytes) -> str:
+        """Write to a temporary file and rename, so a reader never sees half a model."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, self._path(name))
+        return self.version(name) or ""
+
+    def version(self, name: str) -> str | None:
+        try:
+            st = self._path(name).stat()
+        except FileNotFoundError:
+            return None
+        return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
+
+    def load(self, name: str) -> tuple[bytes, str] | None:
+        path = self._path(name)
+        try:
+            with path.open("rb") as fh:
+                version = self.version(name)
+                return fh.read(), version or ""
+        except FileNotFoundError:
+            return None
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_file() and not p.name.startswith(".tmp-"))

@@ -1,0 +1,49 @@
+"""The objects a function instance builds once and reuses while warm.
+
+Settings are read here, once per process; everything else receives them.
+`make run` serves every function from one process, so they all share one
+runtime (and one in-memory store when MONGO_URL is empty).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+from metricwatch.config import Settings, load_settings
+from metricwatch.detection.catalog import load_catalog
+from metricwatch.detection.detector import Detector
+from metricwatch.modelstore import open_model_store
+from metricwatch.modelstore.cache import ModelCache
+from metricwatch.store import open_store
+from metricwatch.store.base import MetricStore
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    detector: Detector
+
+    @property
+    def store(self) -> MetricStore:
+        return self.detector.store
+
+
+def build_runtime(settings: Settings, store: MetricStore | None = None) -> Runtime:
+    """Wire the objects the settings describe; `store` overrides the one MONGO_URL names."""
+    models = open_model_store(settings.model_store_url)
+    detector = Detector(
+        catalog=load_catalog(settings.detection_metrics_path, settings.default_model),
+        store=store if store is not None else open_store(settings),
+        models=models,
+        cache=ModelCache(models, settings.model_refresh_seconds),
+    )
+    return Runtime(settings=settings, detector=detector)
+
+
+@lru_cache(maxsize=1)
+def get_runtime() -> Runtime:
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    return build_runtime(settings)

@@ -1,0 +1,105 @@
+"""The metric store on a MongoDB time-series collection (pymongo).
+
+Schema, one document per point (see the README's "Storage schema"):
+
+    {"time": <UTC datetime>,
+     "meta": {"name": "cpu", "labels": {"host": "a"}, "series": "[\"cpu\",{\"host\":\"a\"}]"},
+     "value": 0.93,
+     "anomaly": -1, "anomaly_score": 0.97, "model": "...", "expected": .., "lower": .., "upper": ..}
+
+`meta` holds only the series identity, which never changes for a series, so
+MongoDB buckets stay whole; the verdict and score are measurements.
+`meta.series` is the canonical series key (`metricwatch.series.series_id`):
+filtering on it matches a label set exactly, whatever order labels came in.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
+
+from metricwatch.errors import StoreUnavailable
+from metricwatch.series import canonical_labels, series_id
+from metricwatch.store.base import SeriesData, StoredPoint
+
+TIME_FIELD, META_FIELD = "time", "meta"
+SERIES_INDEX = [(f"{META_FIELD}.series", ASCENDING), (TIME_FIELD, ASCENDING)]
+
+
+@contextmanager
+def unavailable_as_503() -> Iterator[None]:
+    """Connection trouble becomes `StoreUnavailable` (503: retry later)."""
+    try:
+        yield
+    except ConnectionFailure as exc:
+        raise StoreUnavailable(f"MongoDB is unreachable: {type(exc).__name__}") from None
+    except BulkWriteError as exc:
+        written = exc.details.get("nInserted", 0)
+        raise StoreUnavailable(f"MongoDB refused part of the batch ({written} written): "
+                               f"{exc.details.get('writeErrors', [{}])[0].get('errmsg', exc)}") from None
+    except PyMongoError as exc:
+        raise StoreUnavailable(f"MongoDB error: {exc}") from None
+
+
+def to_document(stored: StoredPoint) -> dict[str, Any]:
+    p = stored.point
+    doc: dict[str, Any] = {
+        TIME_FIELD: p.timestamp,
+        META_FIELD: {"name": p.name, "labels": canonical_labels(p.labels), "series": p.series},
+        "value": p.value,
+    }
+    if stored.verdict:
+        doc.update(stored.verdict)
+    return doc
+
+
+def epoch_seconds(dt: datetime) -> float:
+    """pymongo hands back naive UTC datetimes unless the client is tz-aware; accept both."""
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _series_data(docs: Iterable[dict[str, Any]]) -> SeriesData:
+    rows = [(epoch_seconds(d[TIME_FIELD]), d["value"]) for d in docs]
+    arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
+    return SeriesData(timestamps=arr[:, 0].copy(), values=arr[:, 1].copy())
+
+
+class MongoMetricStore:
+    """Reads and writes points in one collection; creating it is `ensure_timeseries_collection`'s job."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+
+    def insert(self, points: Iterable[StoredPoint]) -> int:
+        docs = [to_document(p) for p in points]
+        if not docs:
+            return 0
+        with unavailable_as_503():
+            return len(self.collection.insert_many(docs, ordered=False).inserted_ids)
+
+    def label_sets(self, name: str, since: datetime) -> list[dict[str, str]]:
+        query = {f"{META_FIELD}.name": name, TIME_FIELD: {"$gte": since}}
+        with unavailable_as_503():
+            keys = self.collection.distinct(f"{META_FIELD}.series", query)
+        return [json.loads(k)[1] for k in sorted(keys)]
+
+    def series_points(self, name: str, labels: dict[str, str], start: datetime, end: datetime) -> SeriesData:
+        query = {f"{META_FIELD}.series": series_id(name, labels), TIME_FIELD: {"$gte": start, "$lt": end}}
+        with unavailable_as_503():
+            cursor = self.collection.find(query, {"_id": 0, TIME_FIELD: 1, "value": 1})
+            return _series_data(cursor.sort([(TIME_FIELD, ASCENDING), ("_id", ASCENDING)]))
+
+    def last_points(self, name: str, labels: dict[str, str], n: int, before: datetime) -> SeriesData:
+        if n <= 0:
+            return _series_data([])
+        query = {f"{META_FIELD}.series": series_id(name, labels), TIME_FIELD: {"$lt": before}}
+        with unavailable_as_503():
+            cursor = self.collection.find(query, {"_id": 0, TIME_FIELD: 1, "value": 1})
+            docs = list(cursor.sort([(TIME_FIELD, DESCENDING), ("_id", DESCENDING)]).limit(n))
+        return _series_data(reversed(docs))

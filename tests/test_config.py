@@ -1,0 +1,67 @@
+"""Settings: read once, validated, and every one of them documented."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ROOT
+from metricwatch.config import SETTINGS, load_settings
+from metricwatch.errors import ConfigError
+
+
+def test_defaults_need_no_configuration():
+    settings = load_settings({}, dotenv=None)
+    assert settings.mongo_url == ""
+    assert settings.mongo_metrics_collection == "metrics"
+    assert settings.push_tokens == ()
+
+
+def test_environment_overrides_dotenv(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("MONGO_DB_NAME=from_file\nMAX_BATCH_POINTS=10\n")
+    settings = load_settings({"MONGO_DB_NAME": "from_env"}, dotenv=dotenv)
+    assert settings.mongo_db_name == "from_env"
+    assert settings.max_batch_points == 10
+
+
+@pytest.mark.parametrize("name, raw, says", [
+    ("MAX_BATCH_POINTS", "many", "must be an integer"),
+    ("MAX_BATCH_POINTS", "0", "positive"),
+    ("MONGO_TIMESERIES_GRANULARITY", "days", "seconds, minutes, hours"),
+    ("LOG_LEVEL", "LOUD", "DEBUG"),
+    ("METRICS_RETENTION_DAYS", "-1", "zero or a positive"),
+])
+def test_a_bad_value_names_the_variable(name, raw, says):
+    with pytest.raises(ConfigError) as err:
+        load_settings({name: raw}, dotenv=None)
+    assert name in err.value.message and says in err.value.message
+
+
+def test_push_tokens_are_a_comma_separated_list():
+    assert load_settings({"PUSH_TOKENS": " a, b ,,"}, dotenv=None).push_tokens == ("a", "b")
+
+
+def _variables_read_by_code() -> set[str]:
+    """Every upper-case name the code passes to Setting(...) or reads from os.environ."""
+    found: set[str] = set()
+    for path in (ROOT / "shared" / "metricwatch").rglob("*.py"):
+        text = path.read_text()
+        found |= set(re.findall(r'Setting\(\s*"([A-Z][A-Z0-9_]+)"', text))
+        found |= set(re.findall(r'environ(?:\.get)?\[?\(?\s*"([A-Z][A-Z0-9_]+)"', text))
+    return found
+
+
+def test_every_setting_is_in_env_sample_and_readme():
+    sample = (ROOT / ".env.sample").read_text()
+    readme = (ROOT / "README.md").read_text()
+    names = {s.env for s in SETTINGS} | _variables_read_by_code()
+    missing_sample = sorted(n for n in names if not re.search(rf"^#?\s*{n}=", sample, re.M))
+    missing_readme = sorted(n for n in names if f"`{n}`" not in readme)
+    assert not missing_sample, f"not in .env.sample: {missing_sample}"
+    assert not missing_readme, f"not in README.md: {missing_readme}"
+
+
+def test_env_sample_loads_as_valid_settings():
+    load_settings({}, dotenv=ROOT / ".env.sample")

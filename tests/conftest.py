@@ -23,8 +23,8 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def watch_list(tmp_path: Path) -> Path:
     path = tmp_path / "detection_metrics.json"
-    path.write_text(json.dumps([{"name": "latency", "model": "sklearn_iforest",
-                                 "train_params": {"n_estimators": 50}, "train_interval": {"days": 7}}]))
+    path.write_text(json.dumps([{"name": "latency", "model": "robust_zscore",
+                                 "train_params": {"z_threshold": 6}, "train_interval": {"days": 7}}]))
     return path
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
@@ -32,8 +33,9 @@ class Point:
     timestamp: datetime  # aware, UTC
     labels: dict[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def series(self) -> str:
+        """The canonical series key, computed once: grouping and storing both need it."""
         return series_id(self.name, self.labels)
 
 

@@ -15,8 +15,8 @@ from typing import Protocol, runtime_checkable
 class ModelStore(Protocol):
     url: str
 
-    def save(self, name: str, data: bytes) -> str:
-        """Write (or overwrite) an object; returns its new version."""
+    def save(self, name: str, data: bytes) -> None:
+        """Write (or overwrite) an object; readers then see a new version."""
         ...
 
     def version(self, name: str) -> str | None:

@@ -24,10 +24,9 @@ class GcsModelStore:
     def _blob_name(self, name: str) -> str:
         return self.prefix + name
 
-    def save(self, name: str, data: bytes) -> str:
+    def save(self, name: str, data: bytes) -> None:
         blob = self.bucket.blob(self._blob_name(name))
         blob.upload_from_string(data, content_type="application/octet-stream")
-        return str(blob.generation)
 
     def version(self, name: str) -> str | None:
         blob = self.bucket.get_blob(self._blob_name(name))
@@ -39,9 +38,10 @@ class GcsModelStore:
         blob = self.bucket.get_blob(self._blob_name(name))
         if blob is None:
             return None
+        generation = blob.generation
         try:
             # Pin the generation we saw, so bytes and version always belong together.
-            return blob.download_as_bytes(if_generation_match=blob.generation), str(blob.generation)
+            return blob.download_as_bytes(if_generation_match=generation), str(generation)
         except NotFound:
             return None
         except Exception as exc:  # precondition failed: rewritten between our two calls

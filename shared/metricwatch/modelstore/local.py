@@ -17,14 +17,13 @@ class FileModelStore:
             raise ValueError(f"bad model object name {name!r}")
         return self.root / name
 
-    def save(self, name: str, data: bytes) -> str:
+    def save(self, name: str, data: bytes) -> None:
         """Write to a temporary file and rename, so a reader never sees half a model."""
         self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, self._path(name))
-        return self.version(name) or ""
 
     def version(self, name: str) -> str | None:
         try:

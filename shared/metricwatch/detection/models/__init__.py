@@ -15,6 +15,8 @@ from metricwatch.errors import ConfigError
 # name -> "module:Class", imported on first use so a function loads only its model's code.
 _MODULES: dict[str, str] = {
     "sklearn_iforest": "metricwatch.detection.models.iforest:IsolationForestModel",
+    "robust_seasonal": "metricwatch.detection.models.robust_seasonal:RobustSeasonalModel",
+    "robust_zscore": "metricwatch.detection.models.robust_zscore:RobustZScoreModel",
 }
 
 

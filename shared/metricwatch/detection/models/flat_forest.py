@@ -40,18 +40,22 @@ class FlatForest:
     def score_samples(self, X: np.ndarray) -> np.ndarray:
         """Same as `IsolationForest.score_samples` (higher is more normal, in [-1, 0))."""
         X = np.asarray(X, dtype=np.float32).astype(np.float64)  # sklearn compares float32 inputs
-        n_trees = self.left.shape[0]
-        rows = np.arange(X.shape[0])[:, None]
-        tree_idx = np.arange(n_trees)[None, :]
-        node = np.zeros((X.shape[0], n_trees), dtype=np.int32)
+        n_rows, n_features = X.shape
+        n_trees, width = self.left.shape
+        # Flat indices: node j of tree t is t*width + j; X[r, f] is r*n_features + f.
+        base = (np.arange(n_trees) * width)[None, :]
+        row_base = (np.arange(n_rows) * n_features)[:, None]
+        left, right = self.left.ravel(), self.right.ravel()
+        feature, threshold, x = self.feature.ravel(), self.threshold.ravel(), X.ravel()
+        node = np.broadcast_to(base, (n_rows, n_trees)).copy()
         for _ in range(self.max_depth):
-            left = self.left[tree_idx, node]
-            go_left = X[rows, self.feature[tree_idx, node]] <= self.threshold[tree_idx, node]
-            nxt = np.where(go_left, left, self.right[tree_idx, node])
-            node = np.where(left == -1, node, nxt)
-        depths = self.leaf_depth[tree_idx, node].sum(axis=1)
+            nxt_left = left.take(node)
+            go_left = x.take(row_base + feature.take(node)) <= threshold.take(node)
+            nxt = np.where(go_left, nxt_left, right.take(node)) + base
+            node = np.where(nxt_left == -1, node, nxt)
+        depths = self.leaf_depth.ravel().take(node).sum(axis=1)
         if self.denominator == 0:
-            return -np.ones(X.shape[0])
+            return -np.ones(n_rows)
         return -(2.0 ** (-depths / self.denominator))
 
     def predict(self, X: np.ndarray) -> np.ndarray:

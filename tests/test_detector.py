@@ -1,0 +1,134 @@
+"""Detector: train per label set from stored history, then score new points with the trained model."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from conftest import NOW, call, history
+from metricwatch.api.push import push
+from metricwatch.api.train import train
+from metricwatch.detection.catalog import WatchedMetric
+from metricwatch.detection.detector import Detector
+from metricwatch.modelstore.cache import ModelCache
+from metricwatch.modelstore.local import FileModelStore
+from metricwatch.points import Point
+from metricwatch.store import MongoMetricStore, StoredPoint
+
+
+@pytest.fixture
+def store(collection):
+    return MongoMetricStore(collection)
+
+
+def make_detector(store, tmp_path, model="robust_zscore", params=None, refresh=0):
+    models = FileModelStore(tmp_path / "models")
+    catalog = {"latency": WatchedMetric("latency", model, params or {}, timedelta(days=7))}
+    return Detector(catalog, store, models, ModelCache(models, refresh), clock=lambda: NOW)
+
+
+def seed(store, labels, n=2000, base=100.0, seed_=0):
+    start = NOW - timedelta(days=7)
+    store.insert([StoredPoint(Point("latency", v, t, labels))
+                  for t, v in history(start, n, step=timedelta(minutes=5), base=base, seed=seed_)])
+
+
+def test_training_writes_one_model_per_label_set_under_the_naming_template(store, tmp_path):
+    seed(store, {"user": "ion"})
+    seed(store, {"user": "maria"}, base=50.0)
+    detector = make_detector(store, tmp_path)
+    summary = detector.train()
+    assert [m["object"] for m in summary.models] == ["latency_robust_zscore_user=ion.joblib",
+                                                      "latency_robust_zscore_user=maria.joblib"]
+    assert detector.models.names() == ["latency_robust_zscore_user=ion.joblib",
+                                       "latency_robust_zscore_user=maria.joblib"]
+    assert all(m["points"] == 2000 for m in summary.models)
+
+
+def test_an_obvious_outlier_is_minus_one_and_a_typical_value_is_one(store, tmp_path):
+    seed(store, {"user": "ion"})
+    detector = make_detector(store, tmp_path)
+    detector.train()
+    at = NOW - timedelta(minutes=1)
+    assert detector.predict("latency", {"labels": {"user": "ion"}, "value": 100.0, "timestamp": at}) == 1
+    assert detector.predict("latency", {"labels": {"user": "ion"}, "value": 10_000.0, "timestamp": at}) == -1
+
+
+def test_each_label_set_is_judged_by_its_own_model(store, tmp_path):
+    seed(store, {"user": "ion"}, base=100.0)
+    seed(store, {"user": "maria"}, base=5000.0)
+    detector = make_detector(store, tmp_path)
+    detector.train()
+    at = NOW - timedelta(minutes=1)
+    assert detector.predict("latency", {"labels": {"user": "maria"}, "value": 5000.0, "timestamp": at}) == 1
+    assert detector.predict("latency", {"labels": {"user": "ion"}, "value": 5000.0, "timestamp": at}) == -1
+
+
+def test_without_a_model_there_is_no_verdict(store, tmp_path):
+    detector = make_detector(store, tmp_path)
+    assert detector.predict("latency", {"labels": {}, "value": 1.0, "timestamp": NOW}) is None
+    assert detector.predict("not_watched", {"labels": {}, "value": 1.0, "timestamp": NOW}) is None
+
+
+def test_series_with_too_little_history_are_skipped_with_a_reason(store, tmp_path):
+    seed(store, {"user": "new"}, n=5)
+    summary = make_detector(store, tmp_path).train()
+    assert summary.models == []
+    assert "5 points" in summary.skipped[0]["reason"]
+
+
+def test_a_metric_without_points_is_skipped_with_a_reason(store, tmp_path):
+    summary = make_detector(store, tmp_path).train()
+    assert summary.skipped == [{"metric": "latency", "reason": f"no points since {(NOW - timedelta(days=7)).isoformat()}"}]
+
+
+def test_an_unreadable_model_is_logged_and_the_point_is_stored_without_verdict(store, tmp_path, caplog):
+    detector = make_detector(store, tmp_path)
+    detector.models.save("latency_robust_zscore.joblib", b"garbage")
+    with caplog.at_level(logging.ERROR):
+        assert detector.predict("latency", {"labels": {}, "value": 1.0, "timestamp": NOW}) is None
+    assert "could not be read" in caplog.text
+
+
+def test_push_then_train_then_push_stores_the_verdict_with_the_point(runtime, collection):
+    """Through the HTTP handlers: the push function's answer and the stored document carry the verdict."""
+    points = [{"name": "latency", "value": v, "timestamp": t.isoformat()}
+              for t, v in history(NOW - timedelta(days=6), 1500, step=timedelta(minutes=5))]
+    assert call(push, runtime, json_body=points)[0] == 201
+    runtime.detector.clock = lambda: NOW
+    status, summary = call(train, runtime, method="POST")
+    assert status == 200 and summary["models"][0]["object"] == "latency_robust_zscore.joblib"
+    at = (NOW - timedelta(minutes=2)).isoformat()
+    status, body = call(push, runtime, json_body=[{"name": "latency", "value": 99.0, "timestamp": at},
+                                                  {"name": "latency", "value": 1e6, "timestamp": at}])
+    assert [p["anomaly"] for p in body["points"]] == [1, -1]
+    assert body["points"][1]["model"] == "robust_zscore" and 0 <= body["points"][1]["anomaly_score"] <= 1
+    doc = collection.find_one({"value": 1e6})
+    assert doc["anomaly"] == -1 and "anomaly" not in doc["meta"]
+
+
+def test_a_warm_instance_picks_up_a_retrained_model(runtime, collection, tmp_path):
+    """The same runtime (a warm instance) scores with the new model after the trainer rewrote it."""
+    runtime.detector.clock = lambda: NOW
+    low = [{"name": "latency", "value": v, "timestamp": t.isoformat()}
+           for t, v in history(NOW - timedelta(days=6), 800, base=10.0)]
+    call(push, runtime, json_body=low)
+    call(train, runtime)
+    at = (NOW - timedelta(minutes=1)).isoformat()
+    _, before = call(push, runtime, json_body={"name": "latency", "value": 500.0, "timestamp": at})
+    assert before["points"][0]["anomaly"] == -1
+    collection.delete_many({})
+    high = [{"name": "latency", "value": v, "timestamp": t.isoformat()}
+            for t, v in history(NOW - timedelta(days=6), 800, base=500.0, seed=1)]
+    call(push, runtime, json_body=high)
+    call(train, runtime)
+    _, after = call(push, runtime, json_body={"name": "latency", "value": 500.0, "timestamp": at})
+    assert after["points"][0]["anomaly"] == 1
+    assert runtime.detector.cache.loads == 2
+
+
+def test_train_for_one_unknown_metric_is_404(runtime):
+    status, body = call(train, runtime, method="POST", query={"metric": "nope"})
+    assert status == 404 and "not listed" in body["error"]

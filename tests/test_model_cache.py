@@ -1,0 +1,64 @@
+"""A warm instance keeps its models, and notices a retrained one."""
+
+from __future__ import annotations
+
+import logging
+
+from metricwatch.modelstore.cache import ModelCache, dumps
+from metricwatch.modelstore.local import FileModelStore
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_cached_model_is_not_downloaded_again_within_the_refresh_period(tmp_path):
+    store, clock = FileModelStore(tmp_path), Clock()
+    store.save("m.joblib", dumps({"v": 1}))
+    cache = ModelCache(store, refresh_seconds=60, clock=clock)
+    assert cache.get("m.joblib") == {"v": 1}
+    store.save("m.joblib", dumps({"v": 2}))
+    clock.now = 59
+    assert cache.get("m.joblib") == {"v": 1}
+    assert cache.loads == 1
+
+
+def test_a_retrained_model_is_picked_up_after_the_refresh_period(tmp_path):
+    store, clock = FileModelStore(tmp_path), Clock()
+    store.save("m.joblib", dumps({"v": 1}))
+    cache = ModelCache(store, refresh_seconds=60, clock=clock)
+    cache.get("m.joblib")
+    store.save("m.joblib", dumps({"v": 2}))
+    clock.now = 61
+    assert cache.get("m.joblib") == {"v": 2}
+    assert cache.loads == 2
+
+
+def test_an_unchanged_model_is_only_checked_not_reloaded(tmp_path):
+    store, clock = FileModelStore(tmp_path), Clock()
+    store.save("m.joblib", dumps({"v": 1}))
+    cache = ModelCache(store, refresh_seconds=0, clock=clock)
+    for _ in range(5):
+        cache.get("m.joblib")
+    assert cache.loads == 1
+
+
+def test_a_missing_model_is_none_until_one_is_trained(tmp_path):
+    store, clock = FileModelStore(tmp_path), Clock()
+    cache = ModelCache(store, refresh_seconds=10, clock=clock)
+    assert cache.get("m.joblib") is None
+    store.save("m.joblib", dumps("trained"))
+    clock.now = 11
+    assert cache.get("m.joblib") == "trained"
+
+
+def test_an_unreadable_model_is_logged_and_gives_none(tmp_path, caplog):
+    store = FileModelStore(tmp_path)
+    store.save("m.joblib", b"this is not a joblib file")
+    with caplog.at_level(logging.ERROR):
+        assert ModelCache(store, refresh_seconds=0).get("m.joblib") is None
+    assert "could not be read" in caplog.text and "m.joblib" in caplog.text

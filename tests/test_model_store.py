@@ -1,0 +1,124 @@
+"""Model stores by URL scheme: the same contract for a directory and for a GCS bucket.
+
+The gs:// store is the real google-cloud-storage client talking HTTP to
+gcp-storage-emulator, started here as a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from metricwatch.errors import ConfigError
+from metricwatch.modelstore import open_model_store
+from metricwatch.modelstore.local import FileModelStore
+
+EMULATOR = Path(sys.executable).with_name("gcp-storage-emulator")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gcp-storage-emulator exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gcp-storage-emulator did not start listening")
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator():
+    """A storage emulator over real HTTP; yields its host:port."""
+    port = _free_port()
+    proc = subprocess.Popen([str(EMULATOR), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory",
+                             "--default-bucket", "models", "-q"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def gcs_client(gcs_emulator, monkeypatch):
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
+    return storage.Client(project="test", credentials=AnonymousCredentials())
+
+
+@pytest.fixture(params=["file", "gs"])
+def model_store(request, tmp_path):
+    if request.param == "file":
+        return FileModelStore(tmp_path / "models")
+    from metricwatch.modelstore.gcs import GcsModelStore
+
+    client = request.getfixturevalue("gcs_client")
+    return GcsModelStore("models", prefix=f"run-{time.time_ns()}", client=client)
+
+
+def test_a_missing_object_has_no_version_and_loads_as_none(model_store):
+    assert model_store.version("nope.joblib") is None
+    assert model_store.load("nope.joblib") is None
+
+
+def test_saved_bytes_load_back_with_their_version(model_store):
+    model_store.save("cpu_m_host=a.joblib", b"model-bytes")
+    data, loaded_version = model_store.load("cpu_m_host=a.joblib")
+    assert data == b"model-bytes"
+    assert loaded_version == model_store.version("cpu_m_host=a.joblib") is not None
+
+
+def test_overwriting_an_object_changes_its_version(model_store):
+    model_store.save("m.joblib", b"one")
+    first = model_store.version("m.joblib")
+    time.sleep(0.01)
+    model_store.save("m.joblib", b"two")
+    assert model_store.version("m.joblib") != first
+    assert model_store.load("m.joblib")[0] == b"two"
+
+
+def test_names_lists_what_was_saved(model_store):
+    model_store.save("b.joblib", b"1")
+    model_store.save("a_m_k=v%2Cw.joblib", b"2")
+    assert model_store.names() == ["a_m_k=v%2Cw.joblib", "b.joblib"]
+
+
+def test_gs_urls_name_a_bucket_and_prefix(gcs_client):
+    store = open_model_store("gs://models/some/prefix/")
+    assert store.url == "gs://models/some/prefix/"
+
+
+@pytest.mark.parametrize("url, says", [
+    ("s3://bucket", "scheme must be gs:// or file://"),
+    ("gs://", "needs a bucket"),
+    ("file://", "needs a directory"),
+    ("models", "scheme must be"),
+])
+def test_a_bad_model_store_url_is_a_config_error(url, says):
+    with pytest.raises(ConfigError) as err:
+        open_model_store(url)
+    assert says in err.value.message and "MODEL_STORE_URL" in err.value.message
+
+
+def test_file_urls_may_be_absolute_or_relative(tmp_path):
+    assert open_model_store(f"file://{tmp_path}").root == tmp_path
+    assert str(open_model_store("file://.data/models").root) == ".data/models"

@@ -38,3 +38,6 @@ bench: venv  ## in-process push and model benchmarks (prints its figures)
 
 clean:  ## remove virtualenvs, vendored copies and local data
 	rm -rf $(VENV) $(CHECKOV_VENV) .data build $(addprefix functions/,$(addsuffix /metricwatch,$(FUNCTIONS))) $(addprefix functions/,$(addsuffix /resources,$(FUNCTIONS)))
+
+# Targets of each area live in mk/*.mk (run, deploy, detection benchmarks).
+-include mk/*.mk

@@ -29,6 +29,16 @@ def _non_negative_int(raw: str) -> int:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError("must be a positive number")
+    return value
+
+
 def _granularity(raw: str) -> str:
     if raw not in ("seconds", "minutes", "hours"):
         raise ValueError("must be one of seconds, minutes, hours")
@@ -85,6 +95,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_FUTURE_SKEW_SECONDS", "300",
             "How far in the future a pushed timestamp may be.", _non_negative_int),
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR.", _log_level),
+    Setting("COLLECTORS_PATH", "resources/collectors.json",
+            "The generic collectors (http_json, prometheus, mongo_query), declared as data."),
+    Setting("SCHEDULE_PATH", "resources/schedules.json",
+            "The schedule declaration the local scheduler of `make run` fires (Terraform reads the same file)."),
+    Setting("DEVTO_API_URL", "https://dev.to/api", "Base URL of the dev.to REST API read by collect-devto."),
+    Setting("SOURCE_TIMEOUT_SECONDS", "10", "Timeout of each outbound call a collector makes.",
+            _positive_float),
+    Setting("COLLECT_DEADLINE_SECONDS", "50",
+            "A collector run that takes longer is cut off with a 502 (keep it under the attempt deadline).",
+            _positive_float),
+    Setting("QUERY_MAX_POINTS", "1000", "Most points one query page returns (the default page size).",
+            _positive_int),
+    Setting("PORT", "8080", "Port `make run` serves every function on, at http://127.0.0.1:PORT/<function>.",
+            _positive_int),
 )
 
 
@@ -107,6 +131,13 @@ class Settings:
     max_body_bytes: int
     max_future_skew_seconds: int
     log_level: str
+    collectors_path: str
+    schedule_path: str
+    devto_api_url: str
+    source_timeout_seconds: float
+    collect_deadline_seconds: float
+    query_max_points: int
+    port: int
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

@@ -34,6 +34,14 @@ class SeriesData:
         return len(self.values)
 
 
+@dataclass(frozen=True)
+class PointsPage:
+    """One page of a query: points in (time, id) order, and where the next page starts."""
+
+    points: list[StoredPoint]
+    after: tuple[datetime, str] | None  # (time, id) of the last point when more follow, else None
+
+
 @runtime_checkable
 class MetricStore(Protocol):
     def insert(self, points: Iterable[StoredPoint]) -> int:
@@ -50,4 +58,22 @@ class MetricStore(Protocol):
 
     def last_points(self, name: str, labels: dict[str, str], n: int, before: datetime) -> SeriesData:
         """The last `n` points of one series strictly before `before`, in time order."""
+        ...
+
+    def existing_series_at(self, series: Iterable[str], timestamp: datetime) -> set[str]:
+        """Which of these series keys already have a point at exactly `timestamp`.
+
+        A time-series collection cannot have a unique index, so a retried
+        collector run asks this before writing, to store each point once.
+        """
+        ...
+
+    def find_points(self, name: str, labels: dict[str, str], start: datetime | None, end: datetime | None,
+                    limit: int, after: tuple[datetime, str] | None = None) -> PointsPage:
+        """Points of a metric whose labels include `labels`, start <= time < end, in (time, id) order,
+        strictly after the position `after`; at most `limit` of them."""
+        ...
+
+    def metrics(self) -> dict[str, list[dict[str, str]]]:
+        """Every metric name with its label sets, both sorted."""
         ...

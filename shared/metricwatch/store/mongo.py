@@ -26,9 +26,9 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from metricwatch.errors import StoreUnavailable
 from metricwatch.series import canonical_labels, series_id
-from metricwatch.store.base import SeriesData, StoredPoint
+from metricwatch.store.base import PointsPage, SeriesData, StoredPoint
+from metricwatch.store.query import META_FIELD, TIME_FIELD, from_document, points_query
 
-TIME_FIELD, META_FIELD = "time", "meta"
 SERIES_INDEX = [(f"{META_FIELD}.series", ASCENDING), (TIME_FIELD, ASCENDING)]
 
 
@@ -103,3 +103,29 @@ class MongoMetricStore:
             cursor = self.collection.find(query, {"_id": 0, TIME_FIELD: 1, "value": 1})
             docs = list(cursor.sort([(TIME_FIELD, DESCENDING), ("_id", DESCENDING)]).limit(n))
         return _series_data(reversed(docs))
+
+    def existing_series_at(self, series: Iterable[str], timestamp: datetime) -> set[str]:
+        keys = list(series)
+        if not keys:
+            return set()
+        query = {f"{META_FIELD}.series": {"$in": keys}, TIME_FIELD: timestamp}
+        with unavailable_as_503():
+            return set(self.collection.distinct(f"{META_FIELD}.series", query))
+
+    def find_points(self, name: str, labels: dict[str, str], start: datetime | None, end: datetime | None,
+                    limit: int, after: tuple[datetime, str] | None = None) -> PointsPage:
+        query = points_query(name, labels, start, end, after)
+        with unavailable_as_503():
+            cursor = self.collection.find(query).sort([(TIME_FIELD, ASCENDING), ("_id", ASCENDING)])
+            docs = list(cursor.limit(limit + 1))  # one more than asked says whether a next page exists
+        page, more = docs[:limit], len(docs) > limit
+        last = (page[-1][TIME_FIELD], str(page[-1]["_id"])) if more else None
+        return PointsPage(points=[from_document(d) for d in page], after=last)
+
+    def metrics(self) -> dict[str, list[dict[str, str]]]:
+        with unavailable_as_503():
+            keys = self.collection.distinct(f"{META_FIELD}.series")
+        out: dict[str, list[dict[str, str]]] = {}
+        for name, labels in (json.loads(k) for k in sorted(keys)):  # series keys sort by name, then labels
+            out.setdefault(name, []).append(labels)
+        return out

@@ -1,0 +1,56 @@
+"""POST|GET /collect-<name>: one collector run, as Cloud Scheduler fires it.
+
+The run's points are stamped with `X-CloudScheduler-ScheduleTime` (RFC 3339;
+now when absent, for a manual run), so a retry of the same scheduled run
+finds what it already stored and does not store it twice. A failing or slow
+source answers 502 with a message, and Cloud Scheduler retries.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Callable
+
+from metricwatch.api.http import Response, endpoint, json_response
+from metricwatch.errors import InvalidInput
+from metricwatch.runtime import Runtime
+
+SCHEDULE_HEADER = "X-CloudScheduler-ScheduleTime"
+
+
+def schedule_time(raw: str | None, now: datetime) -> datetime:
+    """The scheduled time in UTC, truncated to the millisecond MongoDB keeps (so equality holds)."""
+    if not raw:
+        at = now
+    else:
+        try:
+            at = datetime.fromisoformat(raw.strip().replace("z", "Z").replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(f"{SCHEDULE_HEADER} {raw[:64]!r} is not an RFC 3339 time",
+                               field=SCHEDULE_HEADER) from None
+        if at.tzinfo is None:
+            raise InvalidInput(f"{SCHEDULE_HEADER} {raw[:64]!r} has no UTC offset", field=SCHEDULE_HEADER)
+    at = at.astimezone(timezone.utc)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+@lru_cache(maxsize=None)
+def _handler(name: str) -> Callable[..., Response]:
+    """One endpoint per collector name, built once per process."""
+
+    @endpoint("POST", "GET")
+    def run(request: Any, runtime: Runtime) -> Any:
+        from metricwatch.collectors.runner import run_collector
+
+        at = schedule_time(request.headers.get(SCHEDULE_HEADER), datetime.now(timezone.utc))
+        # `${VAR}` references in the collectors file are resolved against the environment, here at the edge.
+        return json_response(run_collector(runtime, name, at, os.environ))
+
+    return run
+
+
+def collect(request: Any, name: str, runtime: Runtime | None = None) -> Response:
+    """What `functions/collect-<name>/main.py` calls: run collector `name` for this request."""
+    return _handler(name)(request, runtime)

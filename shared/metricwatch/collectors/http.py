@@ -1,0 +1,63 @@
+"""Outbound HTTP for collectors: every call has a timeout, every failure is a `SourceUnavailable`.
+
+A 502 tells Cloud Scheduler to retry; the message names the source (scheme,
+host and path only, so a token in a query string never reaches a log).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import requests
+
+from metricwatch.errors import SourceUnavailable
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+class HttpClient:
+    """GETs bounded by a per-call timeout and by the run's deadline, whichever comes first."""
+
+    def __init__(self, timeout_s: float, deadline: float | None = None) -> None:
+        self.timeout_s = timeout_s
+        self.deadline = deadline  # time.monotonic() value the run must finish by
+        self.session = requests.Session()
+
+    def _timeout(self) -> float:
+        if self.deadline is None:
+            return self.timeout_s
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise SourceUnavailable("collector deadline reached before the next call")
+        return min(self.timeout_s, left)
+
+    def get_text(self, url: str, headers: Mapping[str, str] | None = None,
+                 params: Mapping[str, Any] | None = None) -> str:
+        timeout = self._timeout()
+        try:
+            resp = self.session.get(url, headers=dict(headers or {}), params=params, timeout=timeout)
+        except requests.Timeout:
+            raise SourceUnavailable(f"{_where(url)} did not answer within {timeout:g}s") from None
+        except requests.RequestException as exc:
+            raise SourceUnavailable(f"{_where(url)} unreachable: {type(exc).__name__}") from None
+        if resp.status_code >= 400:
+            raise SourceUnavailable(f"{_where(url)} answered {resp.status_code}", source_status=resp.status_code)
+        if len(resp.content) > MAX_BYTES:
+            raise SourceUnavailable(f"{_where(url)} answered more than {MAX_BYTES} bytes")
+        return resp.text
+
+    def get_json(self, url: str, headers: Mapping[str, str] | None = None,
+                 params: Mapping[str, Any] | None = None) -> Any:
+        text = self.get_text(url, headers, params)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceUnavailable(f"{_where(url)} did not answer JSON: {exc.msg}") from None

@@ -1,0 +1,57 @@
+"""The `prometheus` kind: scrape a text-exposition `/metrics` endpoint and keep selected series.
+
+`params.series` lists the sample names to keep (e.g. `http_requests_total`,
+or `http_request_duration_seconds_sum`); each matching sample becomes a point
+with its own labels plus the entry's. `params.match` optionally keeps only
+samples whose labels include these. NaN and infinite samples are skipped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Iterator
+
+from metricwatch.collectors.base import Context, Sample
+from metricwatch.errors import ConfigError
+
+PARAMS = {"url", "series", "match"}
+LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?\s*$")
+LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
+UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+
+
+def check(where: str, params: dict[str, Any]) -> None:
+    series = params.get("series")
+    if not isinstance(params.get("url"), str):
+        raise ConfigError(f"{where}: prometheus needs param 'url' (a string)")
+    if not isinstance(series, list) or not series or not all(isinstance(s, str) for s in series):
+        raise ConfigError(f"{where}: prometheus 'series' must be a non-empty list of sample names")
+    if not isinstance(params.get("match", {}), dict):
+        raise ConfigError(f"{where}: prometheus 'match' must be an object of label values")
+
+
+def _labels(text: str) -> dict[str, str]:
+    unescape = (lambda v: re.sub(r'\\[\\"n]', lambda m: UNESCAPE[m.group(0)], v))
+    return {m.group(1): unescape(m.group(2)) for m in LABEL.finditer(text or "")}
+
+
+def parse(text: str) -> Iterator[tuple[str, dict[str, str], float]]:
+    """(name, labels, value) for every sample line; comments and malformed lines are skipped."""
+    for line in text.splitlines():
+        match = LINE.match(line.strip())
+        if not match or line.startswith("#"):
+            continue
+        try:
+            value = float(match.group(3))
+        except ValueError:
+            continue
+        yield match.group(1), _labels(match.group(2)), value
+
+
+def collect(entry: Any, ctx: Context) -> list[Sample]:
+    text = ctx.http.get_text(entry.resolved_url(ctx.environ), headers=entry.resolved_headers(ctx.environ))
+    wanted, match = set(entry.params["series"]), entry.params.get("match", {})
+    return [Sample(name, value, {**labels, **entry.labels})
+            for name, labels, value in parse(text)
+            if name in wanted and math.isfinite(value) and all(labels.get(k) == v for k, v in match.items())]

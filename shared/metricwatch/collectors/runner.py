@@ -1,0 +1,75 @@
+"""Running a collector: deadline, points stamped with the scheduled time, no duplicates, one batch.
+
+Cloud Scheduler retries a failed run with the same `X-CloudScheduler-ScheduleTime`,
+and a time-series collection cannot have a unique index, so points are stamped
+with that time and a series that already has a point at it is skipped: a retry
+stores only what the failed attempt did not.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from metricwatch.collectors import resolve
+from metricwatch.collectors.base import CollectFn, Context, Sample
+from metricwatch.collectors.http import HttpClient
+from metricwatch.errors import InvalidInput, MetricwatchError, SourceUnavailable
+from metricwatch.ingest import describe, score_and_store
+from metricwatch.points import Point, parse_labels, parse_name, parse_value
+from metricwatch.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def within_deadline(name: str, fn: CollectFn, ctx: Context, seconds: float) -> list[Sample]:
+    """Run `fn` but answer by the deadline: a run past it is a 502, whatever the source is doing."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"collect-{name}")
+    future = pool.submit(lambda: list(fn(ctx)))
+    try:
+        return future.result(timeout=seconds)
+    except FutureTimeout:
+        raise SourceUnavailable(f"collector {name!r} did not finish within its {seconds:g}s deadline") from None
+    except MetricwatchError:
+        raise
+    except Exception as exc:  # an unexpected answer shape is the source's problem: 502, retried
+        log.exception("collector %s failed", name)
+        raise SourceUnavailable(f"collector {name!r} failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        pool.shutdown(wait=False)  # a hung call ends at its own timeout; we do not wait for it
+
+
+def to_points(name: str, samples: Iterable[Sample], at: datetime) -> list[Point]:
+    """Validated points stamped `at`; a bad sample is the source's fault (502), naming it."""
+    points: dict[str, Point] = {}
+    try:
+        for s in samples:
+            p = Point(parse_name(s.name), parse_value(s.value), at, parse_labels(dict(s.labels)))
+            points.setdefault(p.series, p)  # one point per series per run
+    except InvalidInput as exc:
+        raise SourceUnavailable(f"collector {name!r} produced a bad sample: {exc.message}") from None
+    return list(points.values())
+
+
+def run_collector(runtime: Runtime, name: str, at: datetime, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Collect, drop series already stored at `at`, score and store the rest; a JSON summary."""
+    settings, started = runtime.settings, time.monotonic()
+    fn = resolve(name, settings)
+    deadline = started + settings.collect_deadline_seconds
+    ctx = Context(now=at, settings=settings, environ=environ,
+                  http=HttpClient(settings.source_timeout_seconds, deadline))
+    points = to_points(name, within_deadline(name, fn, ctx, settings.collect_deadline_seconds), at)
+    existing = runtime.store.existing_series_at([p.series for p in points], at)
+    fresh = [p for p in points if p.series not in existing]
+    stored = score_and_store(runtime.detector, fresh) if fresh else []
+    summary = {"collector": name, "schedule_time": at.isoformat(), "stored": len(stored),
+               "duplicates_skipped": len(points) - len(fresh),
+               "anomalies": sum(1 for s in stored if s.verdict and s.verdict.get("anomaly") == -1),
+               "points": [describe(s) for s in stored], "seconds": round(time.monotonic() - started, 3)}
+    log.info("collector %s at %s: %d stored, %d duplicates skipped", name, at.isoformat(), len(stored),
+             len(points) - len(fresh))
+    return summary

@@ -1,0 +1,76 @@
+# One Cloud Function (2nd gen) per directory of functions/ with a main.py. Each directory,
+# with the vendored shared package (`make vendor`), is zipped and uploaded under a name
+# holding the zip's hash, so a changed source is a new object and the function redeploys.
+
+data "archive_file" "source" {
+  for_each = local.functions
+
+  type        = "zip"
+  source_dir  = "${local.functions_dir}/${each.key}"
+  output_path = "${path.module}/../build/terraform/${each.key}.zip"
+  excludes    = ["__pycache__", "**/__pycache__/**", "function.json"]
+}
+
+resource "google_storage_bucket_object" "source" {
+  for_each = local.functions
+
+  bucket = google_storage_bucket.sources.name
+  name   = "${each.key}/${data.archive_file.source[each.key].output_md5}.zip"
+  source = data.archive_file.source[each.key].output_path
+}
+
+resource "google_cloudfunctions2_function" "fn" {
+  #checkov:skip=CKV_GCP_124:Ingress is per function: ALLOW_ALL only for manifests with "public": true (push, query take points from outside GCP and check the PUSH_TOKENS bearer token); every other function is ALLOW_INTERNAL_ONLY.
+  for_each = local.functions
+
+  name        = each.key
+  location    = var.region
+  description = local.manifests[each.key].description
+
+  build_config {
+    runtime         = local.python_runtime
+    entry_point     = local.entry_point
+    service_account = google_service_account.build.id
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = google_storage_bucket_object.source[each.key].name
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = local.manifests[each.key].memory
+    timeout_seconds                = local.manifests[each.key].timeout_seconds
+    max_instance_count             = local.manifests[each.key].max_instances
+    service_account_email          = google_service_account.runtime.email
+    all_traffic_on_latest_revision = true
+    # Public functions take calls from anywhere; the others only from Cloud Scheduler,
+    # which Cloud Run counts as internal traffic of the project.
+    ingress_settings = local.manifests[each.key].public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
+
+    # Only the settings the function's manifest lists; tests/infra checks them against the code.
+    environment_variables = {
+      for name in local.manifests[each.key].env : name => local.setting_values[name]
+      if !contains(keys(local.secret_settings), name)
+    }
+
+    dynamic "secret_environment_variables" {
+      for_each = [for name in local.manifests[each.key].env : name if contains(keys(local.secret_settings), name)]
+      content {
+        key        = secret_environment_variables.value
+        project_id = var.project_id
+        secret     = local.secret_settings[secret_environment_variables.value]
+        version    = "latest"
+      }
+    }
+  }
+
+  depends_on = [
+    google_project_service.apis,
+    google_secret_manager_secret_iam_member.runtime_secrets,
+    google_storage_bucket_iam_member.runtime_models,
+    google_project_iam_member.build,
+  ]
+}

@@ -1,0 +1,79 @@
+"""Replay one series through a model the way the live system runs it.
+
+The trainer retrains every `retrain_every` seconds on the preceding
+`train_interval` of data; between retrains each row is scored with the model
+of the last training and at most `context_points` rows before it, nothing
+else. Before the first training there is no model: score 0, verdict 1 (live:
+no verdict). Time is read in row order through a running maximum, so rows that
+repeat or go back in time are scored in place, never sorted or dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from metricwatch.detection.models import create_model
+from metricwatch.detection.models.base import INLIER, AnomalyModel, Scores
+from metricwatch.errors import ModelError
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    train_interval: float = 7 * DAY  # seconds of history each training sees
+    retrain_every: float = DAY  # seconds between trainings
+
+
+def training_rows(clock: np.ndarray, retrain_every: float) -> list[int]:
+    """Row indices at which the trainer has run since the previous one (first: one cadence in)."""
+    if len(clock) == 0:
+        return []
+    moments = clock[0] + retrain_every * np.arange(1, int((clock[-1] - clock[0]) // retrain_every) + 1)
+    return sorted(set(np.searchsorted(clock, moments, side="left").tolist()) - {len(clock)})
+
+
+def _train(config: ReplayConfig, clock: np.ndarray, ts: np.ndarray, x: np.ndarray, row: int,
+           now: float) -> AnomalyModel | None:
+    first = int(np.searchsorted(clock, now - config.train_interval, side="left"))
+    try:
+        return create_model(config.model, config.params).fit(ts[first:row], x[first:row])
+    except ModelError:
+        return None  # too little data yet: keep the previous model, as the trainer would
+
+
+def _empty(n: int) -> Scores:
+    nan = np.full(n, np.nan)
+    return Scores(np.zeros(n), np.full(n, INLIER, dtype=np.int8), nan.copy(), nan.copy(), nan.copy())
+
+
+def _put(out: Scores, lo: int, got: Scores) -> None:
+    hi = lo + len(got.score)
+    out.score[lo:hi], out.anomaly[lo:hi] = got.score, got.anomaly
+    for name in ("expected", "lower", "upper"):
+        column = getattr(got, name)
+        if column is not None:
+            getattr(out, name)[lo:hi] = column
+
+
+def replay(timestamps: np.ndarray, values: np.ndarray, config: ReplayConfig) -> Scores:
+    """Scores for every row, in row order, with no look-ahead."""
+    ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
+    clock = np.maximum.accumulate(ts) if len(ts) else ts
+    out = _empty(len(x))
+    rows = training_rows(clock, config.retrain_every)
+    model = None
+    for k, row in enumerate(rows):
+        now = clock[0] + config.retrain_every * ((clock[row] - clock[0]) // config.retrain_every)
+        model = _train(config, clock, ts, x, row, now) or model
+        end = rows[k + 1] if k + 1 < len(rows) else len(x)
+        if model is None or end <= row:
+            continue
+        lo = max(0, row - model.context_points)
+        _put(out, row, model.score(ts[lo:end], x[lo:end], start=row - lo))
+    return out

@@ -1,0 +1,68 @@
+"""A daily or weekly profile, kept only where the training data shows it.
+
+The profile is the median value per time-of-period bin, relative to the
+overall median. It is used only if the training data spans at least two
+periods and the profile removes a real share of the spread (robust scale of
+what remains well below that of the raw series); otherwise the profile is flat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metricwatch.detection.models.rolling import robust_scale
+
+PERIODS = {"daily": 86400.0, "weekly": 7 * 86400.0}
+MAX_BINS = 288
+
+
+@dataclass
+class Profile:
+    period: float  # seconds; 0 = no seasonality
+    offsets: np.ndarray  # per bin, added to the level
+
+    def at(self, timestamps: np.ndarray) -> np.ndarray:
+        if self.period == 0:
+            return np.zeros(len(timestamps))
+        bins = len(self.offsets)
+        idx = np.floor((timestamps % self.period) / self.period * bins).astype(np.int64) % bins
+        return self.offsets[idx]
+
+
+FLAT = Profile(0.0, np.zeros(1))
+
+
+def _profile(timestamps: np.ndarray, values: np.ndarray, period: float, step: float) -> Profile | None:
+    bins = int(min(MAX_BINS, max(1, round(period / max(step, 1.0)))))
+    idx = np.floor((timestamps % period) / period * bins).astype(np.int64) % bins
+    counts = np.bincount(idx, minlength=bins)
+    if counts.min() < 2:
+        return None
+    centre = float(np.median(values))
+    order = np.argsort(idx, kind="stable")
+    groups = np.split(values[order], np.cumsum(counts)[:-1])
+    offsets = np.array([np.median(g) for g in groups]) - centre
+    return Profile(period, offsets)
+
+
+def fit_profile(timestamps: np.ndarray, values: np.ndarray, seasonality: str, min_gain: float) -> Profile:
+    """The best of the allowed periods, or flat; `min_gain` is the share of spread it must remove."""
+    if seasonality == "none" or len(values) < 16:
+        return FLAT
+    step = float(np.median(np.abs(np.diff(timestamps)))) if len(timestamps) > 1 else 0.0
+    span = float(timestamps.max() - timestamps.min())
+    names = list(PERIODS) if seasonality == "auto" else [seasonality]
+    best, best_spread = FLAT, robust_scale(values) * (1.0 - min_gain)
+    for name in names:
+        period = PERIODS[name]
+        if span < 2 * period or step <= 0 or step > period / 8:
+            continue
+        profile = _profile(timestamps, values, period, step)
+        if profile is None:
+            continue
+        spread = robust_scale(values - profile.at(timestamps))
+        if spread < best_spread:
+            best, best_spread = profile, spread
+    return best

@@ -1,0 +1,114 @@
+"""A collector run as Cloud Scheduler sees it: stamped with the scheduled time, stored once, cut off when slow."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from functools import partial
+
+import pytest
+
+from collectors.conftest import SCHEDULED
+from conftest import call, history
+from metricwatch.api.collect import collect
+from metricwatch.collectors.base import REGISTRY, Sample
+from metricwatch.points import Point
+from metricwatch.store import StoredPoint
+
+AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def run(runtime, name="random", schedule_time=SCHEDULED):
+    headers = {"X-CloudScheduler-ScheduleTime": schedule_time} if schedule_time else {}
+    return call(partial(collect, name=name), runtime, method="POST", headers=headers)
+
+
+def test_random_stores_one_point_per_user_stamped_with_the_scheduled_time(runtime, collection):
+    status, body = run(runtime)
+    assert status == 200 and body["stored"] == 2 and body["duplicates_skipped"] == 0
+    docs = list(collection.find({}, {"_id": 0}))
+    assert sorted(d["meta"]["labels"]["user"] for d in docs) == ["ion", "maria"]
+    assert {d["time"] for d in docs} == {AT}
+    assert {"points", "anomalies", "seconds", "schedule_time"} <= set(body)
+
+
+def test_a_retried_run_with_the_same_schedule_time_stores_nothing_twice(runtime, collection):
+    run(runtime)
+    status, body = run(runtime)
+    assert status == 200 and body["stored"] == 0 and body["duplicates_skipped"] == 2
+    assert collection.count_documents({}) == 2
+
+
+def test_a_retry_stores_only_the_series_the_failed_attempt_missed(runtime, collection):
+    runtime.store.insert([StoredPoint(Point("random", 1.0, AT, {"user": "ion"}))])
+    status, body = run(runtime)
+    assert body["stored"] == 1 and body["points"][0]["labels"] == {"user": "maria"}
+    assert collection.count_documents({}) == 2
+
+
+def test_the_next_scheduled_time_is_a_new_run(runtime, collection):
+    run(runtime)
+    run(runtime, schedule_time="2026-11-20T12:05:00.000Z")
+    assert collection.count_documents({}) == 4
+
+
+def test_without_the_header_a_manual_run_is_stamped_now(runtime, collection):
+    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    status, _ = run(runtime, schedule_time=None)
+    assert status == 200 and all(d["time"] >= before for d in collection.find())
+
+
+def test_a_malformed_schedule_time_is_a_400_naming_the_header(runtime):
+    status, body = run(runtime, schedule_time="yesterday")
+    assert status == 400 and body["field"] == "X-CloudScheduler-ScheduleTime"
+
+
+def test_an_unknown_collector_is_a_404(runtime):
+    status, body = run(runtime, name="nope")
+    assert status == 404 and "nope" in body["error"]
+
+
+def test_collected_points_of_a_watched_metric_get_verdicts(make_runtime, tmp_path, collection):
+    watch = tmp_path / "watch.json"
+    watch.write_text('[{"name": "random", "model": "robust_zscore", "train_params": {"z_threshold": 6}}]')
+    rt = make_runtime(DETECTION_METRICS_PATH=str(watch))
+    now = datetime.now(timezone.utc)
+    rt.store.insert([StoredPoint(Point("random", v, t, {"user": u}))
+                     for u in ("ion", "maria") for t, v in history(now - timedelta(hours=10), 100, base=50)])
+    assert len(rt.detector.train("random").models) == 2
+    status, body = run(rt, schedule_time=None)
+    assert status == 200 and all(p["model"] == "robust_zscore" and p["anomaly"] in (-1, 1) for p in body["points"])
+
+
+def test_a_source_that_hangs_is_cut_off_at_the_timeout_with_a_502(make_runtime, source, declare):
+    url = source.route("/slow", {"v": 1}, delay=5)
+    path = declare({"name": "slow", "kind": "http_json", "metric": "m", "params": {"url": url, "path": "v"}})
+    rt = make_runtime(COLLECTORS_PATH=path, SOURCE_TIMEOUT_SECONDS="0.5")
+    started = time.monotonic()
+    status, body = run(rt, name="slow")
+    assert status == 502 and "did not answer within 0.5s" in body["error"]
+    assert time.monotonic() - started < 3
+
+
+def test_a_collector_past_its_deadline_is_answered_502_without_waiting(make_runtime, monkeypatch, collection):
+    monkeypatch.setitem(REGISTRY, "sleepy", lambda ctx: time.sleep(3) or [Sample("m", 1)])
+    rt = make_runtime(COLLECT_DEADLINE_SECONDS="0.3")
+    started = time.monotonic()
+    status, body = run(rt, name="sleepy")
+    assert status == 502 and "deadline" in body["error"] and time.monotonic() - started < 2
+    assert collection.count_documents({}) == 0
+
+
+def test_a_failing_source_is_a_502_naming_it(make_runtime, source, declare):
+    url = source.route("/down", {"error": "boom"}, status=503)
+    rt = make_runtime(COLLECTORS_PATH=declare(
+        {"name": "down", "kind": "http_json", "metric": "m", "params": {"url": url, "path": "v"}}))
+    status, body = run(rt, name="down")
+    assert status == 502 and body["error"] == f"{source.url}/down answered 503"
+
+
+@pytest.mark.parametrize("value", ["many", None, True])
+def test_a_sample_that_is_not_a_number_is_the_sources_fault(make_runtime, monkeypatch, value):
+    monkeypatch.setitem(REGISTRY, "odd", lambda ctx: [Sample("m", value)])
+    status, body = run(make_runtime(), name="odd")
+    assert status == 502 and "bad sample" in body["error"]

@@ -1,0 +1,60 @@
+"""http_json: a URL, a path into its JSON answer, labels, and headers whose secrets come from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from collectors.test_collector_runs import run
+from metricwatch.collectors.http_json import follow
+from metricwatch.errors import SourceUnavailable
+
+DOC = {"data": {"items": [{"count": 3}, {"count": "4.5"}]}, "ok": True}
+
+
+@pytest.mark.parametrize("path, value", [
+    ("data.items.0.count", 3), ("data.items.-1.count", "4.5"), ("data.items.#", 2), ("ok", True)])
+def test_a_path_is_object_keys_and_list_indices(path, value):
+    assert follow(DOC, path) == value
+
+
+def test_a_missing_path_names_the_segment():
+    with pytest.raises(SourceUnavailable) as err:
+        follow(DOC, "data.things.0")
+    assert "'things'" in err.value.message
+
+
+def entry(url, **extra):
+    return {"name": "api", "kind": "http_json", "metric": "queue_depth", "labels": {"queue": "orders"},
+            "params": {"url": url, "path": "data.items.1.count"}, **extra}
+
+
+def test_the_value_at_the_path_is_stored_with_the_entrys_labels(make_runtime, source, declare, collection):
+    path = declare(entry(source.route("/stats", DOC)))
+    status, body = run(make_runtime(COLLECTORS_PATH=path), name="api")
+    assert status == 200
+    doc = collection.find_one()
+    assert doc["meta"]["name"] == "queue_depth" and doc["meta"]["labels"] == {"queue": "orders"}
+    assert doc["value"] == 4.5
+
+
+def test_header_secrets_are_resolved_from_the_environment_at_run_time(make_runtime, source, declare, monkeypatch):
+    monkeypatch.setenv("STATS_TOKEN", "s3cret")
+    path = declare(entry(source.route("/stats", DOC), headers={"Authorization": "Bearer ${STATS_TOKEN}",
+                                                                "X-Optional": "${UNSET_OPTIONAL:-}"}))
+    status, _ = run(make_runtime(COLLECTORS_PATH=path), name="api")
+    headers = source.seen[0][1]
+    assert status == 200 and headers["Authorization"] == "Bearer s3cret" and "X-Optional" not in headers
+
+
+def test_an_unset_secret_is_a_500_naming_the_variable(make_runtime, source, declare, monkeypatch):
+    monkeypatch.delenv("STATS_TOKEN", raising=False)
+    path = declare(entry(source.route("/stats", DOC), headers={"Authorization": "Bearer ${STATS_TOKEN}"}))
+    status, body = run(make_runtime(COLLECTORS_PATH=path), name="api")
+    assert status == 500 and "STATS_TOKEN" in body["error"] and "'api'" in body["error"]
+    assert source.seen == []
+
+
+def test_an_answer_that_is_not_json_is_a_502(make_runtime, source, declare):
+    path = declare(entry(source.route("/stats", "<html>", content_type="text/html")))
+    status, body = run(make_runtime(COLLECTORS_PATH=path), name="api")
+    assert status == 502 and "did not answer JSON" in body["error"]

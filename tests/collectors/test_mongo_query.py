@@ -1,0 +1,55 @@
+"""mongo_query: a count or an aggregation over a collection of a database the user names."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import mongomock
+import pytest
+
+from collectors.test_collector_runs import AT
+from metricwatch.collectors.base import Context
+from metricwatch.collectors.declared import parse_declared
+from metricwatch.collectors.http import HttpClient
+
+URL = "mongodb://orders.example:27017"
+
+
+@pytest.fixture
+def shop():
+    client = mongomock.MongoClient(tz_aware=True)
+    orders = client.shop.orders
+    orders.insert_many([{"status": s, "region": r, "total": t, "created_at": AT - timedelta(minutes=m)}
+                        for s, r, t, m in [("paid", "eu", 10, 1), ("paid", "us", 20, 2), ("open", "eu", 5, 3),
+                                           ("paid", "eu", 7, 30)]])
+    return client
+
+
+def context(make_settings, client, seen):
+    def connect(url, timeout):
+        seen.append((url, timeout))
+        return client
+    return Context(now=AT, settings=make_settings(), http=HttpClient(2.0), environ={"SHOP_MONGO_URL": URL},
+                   mongo_client=connect)
+
+
+def collector(**params):
+    return parse_declared([{"name": "orders", "kind": "mongo_query", "metric": "orders", "labels": {"shop": "a"},
+                            "params": {"url": "${SHOP_MONGO_URL}", "database": "shop", "collection": "orders",
+                                       **params}}])["orders"]
+
+
+def test_a_count_over_a_window_ending_at_the_scheduled_time(make_settings, shop, monkeypatch):
+    seen = []
+    [sample] = collector(count={"status": "paid"}, time_field="created_at", window_minutes=15).collect(
+        context(make_settings, shop, seen))
+    assert (sample.name, sample.value, dict(sample.labels)) == ("orders", 2, {"shop": "a"})
+    assert seen == [(URL, 2.0)]  # the connection string came from the environment, with the call timeout
+
+
+def test_an_aggregation_gives_a_point_per_result_with_its_fields_as_labels(make_settings, shop):
+    pipeline = [{"$match": {"status": "paid"}}, {"$group": {"_id": "$region", "value": {"$sum": "$total"}}},
+                {"$project": {"_id": 0, "region": "$_id", "value": 1}}, {"$sort": {"region": 1}}]
+    samples = collector(aggregate=pipeline).collect(context(make_settings, shop, []))
+    assert [(s.value, dict(s.labels)) for s in samples] == [(17.0, {"region": "eu", "shop": "a"}),
+                                                            (20.0, {"region": "us", "shop": "a"})]

@@ -1,0 +1,47 @@
+"""prometheus: selected series of a text-exposition /metrics endpoint become points, labels kept."""
+
+from __future__ import annotations
+
+from collectors.test_collector_runs import run
+from metricwatch.collectors.prometheus import parse
+
+EXPOSITION = '''# HELP http_requests_total Requests.
+# TYPE http_requests_total counter
+http_requests_total{method="get",code="200"} 1027 1395066363000
+http_requests_total{method="post",code="500"} 3
+http_request_duration_seconds_sum 53.4
+process_open_fds 12
+up{path="C:\\\\dir\\"q\\"\\n"} 1
+queue_size NaN
+'''
+
+
+def test_parse_reads_names_labels_values_and_escapes():
+    samples = list(parse(EXPOSITION))
+    assert ("http_requests_total", {"method": "get", "code": "200"}, 1027.0) in samples
+    assert ("http_request_duration_seconds_sum", {}, 53.4) in samples
+    assert ("up", {"path": 'C:\\dir"q"\n'}, 1.0) in samples
+    assert len(samples) == 6
+
+
+def entry(url, **params):
+    return {"name": "scrape", "kind": "prometheus", "labels": {"job": "shop"},
+            "params": {"url": url, "series": ["http_requests_total", "process_open_fds", "queue_size"], **params}}
+
+
+def test_selected_series_are_stored_with_their_labels_and_the_entrys(make_runtime, source, declare, collection):
+    path = declare(entry(source.route("/metrics", EXPOSITION, content_type="text/plain; version=0.0.4")))
+    status, body = run(make_runtime(COLLECTORS_PATH=path), name="scrape")
+    assert status == 200 and body["stored"] == 3  # NaN is skipped, unselected series are not kept
+    stored = {(d["meta"]["name"], tuple(sorted(d["meta"]["labels"].items())), d["value"]) for d in collection.find()}
+    assert stored == {
+        ("http_requests_total", (("code", "200"), ("job", "shop"), ("method", "get")), 1027.0),
+        ("http_requests_total", (("code", "500"), ("job", "shop"), ("method", "post")), 3.0),
+        ("process_open_fds", (("job", "shop"),), 12.0),
+    }
+
+
+def test_match_keeps_only_samples_with_those_labels(make_runtime, source, declare, collection):
+    path = declare(entry(source.route("/metrics", EXPOSITION, content_type="text/plain"), match={"code": "500"}))
+    run(make_runtime(COLLECTORS_PATH=path), name="scrape")
+    assert [d["value"] for d in collection.find()] == [3.0]

@@ -1,0 +1,5 @@
+import sys
+
+from metricwatch.backtest.cli import main
+
+sys.exit(main())

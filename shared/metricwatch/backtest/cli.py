@@ -1,0 +1,78 @@
+"""`python -m metricwatch.backtest`: the command-line entry point (thin: parse, build, run).
+
+  csv     replay every CSV under --data, write NAB-layout results under --out
+  stored  replay one stored series (metric + labels); write a PNG and/or a CSV
+  plot    replay one CSV and write a PNG (label windows from a NAB windows file)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from metricwatch.backtest.replay import DAY, ReplayConfig
+
+
+def _config(args: argparse.Namespace) -> ReplayConfig:
+    model = args.model
+    if not model:
+        from metricwatch.config import load_settings
+
+        model = load_settings().default_model
+    return ReplayConfig(model, json.loads(args.params), args.train_days * DAY, args.retrain_hours * 3600.0)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="", help="model name (default: the DEFAULT_MODEL setting)")
+    parser.add_argument("--params", default="{}", help="train_params as JSON")
+    parser.add_argument("--train-days", type=float, default=7.0, help="train_interval in days (default 7)")
+    parser.add_argument("--retrain-hours", type=float, default=24.0, help="retrain cadence in hours (default 24)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m metricwatch.backtest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    csv = sub.add_parser("csv", help="backtest every CSV under a directory")
+    csv.add_argument("--data", required=True)
+    csv.add_argument("--out", required=True)
+    csv.add_argument("--jobs", type=int, default=2)
+    stored = sub.add_parser("stored", help="backtest a series stored in MongoDB")
+    stored.add_argument("--metric", required=True)
+    stored.add_argument("--label", action="append", default=[], help="k=v, repeatable")
+    stored.add_argument("--start", help="ISO 8601 (default: all history)")
+    stored.add_argument("--end", help="ISO 8601 (default: now)")
+    stored.add_argument("--windows", help="JSON list of [start, end] label windows to shade")
+    stored.add_argument("--png")
+    stored.add_argument("--out", help="write the NAB-layout results CSV here")
+    plot = sub.add_parser("plot", help="backtest one CSV and plot it")
+    plot.add_argument("--csv", required=True)
+    plot.add_argument("--png", required=True)
+    plot.add_argument("--windows", help="JSON list of windows, or a NAB combined_windows.json")
+    plot.add_argument("--key", help="the file's key in a NAB windows file, e.g. realKnownCause/nyc_taxi.csv")
+    for p in (csv, stored, plot):
+        _common(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from metricwatch.backtest import commands
+
+    config = _config(args)
+    if args.command == "csv":
+        return commands.run_csv(args.data, args.out, config, args.jobs)
+    windows = commands.read_windows(args.windows, args.key) if args.windows else []
+    if args.command == "plot":
+        return commands.run_plot(args.csv, args.png, config, windows)
+    labels = dict(item.split("=", 1) for item in args.label)
+    start = datetime.fromisoformat(args.start).replace(tzinfo=timezone.utc) if args.start else None
+    end = datetime.fromisoformat(args.end).replace(tzinfo=timezone.utc) if args.end else None
+    return commands.run_stored(args.metric, labels, start, end, config, args.png, args.out, windows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""GET /query: read stored points back, with their verdicts, a bounded page at a time.
+
+- `/query` (or `?list=metrics`): every metric with its label sets.
+- `/query?metric=NAME`: its points in time order, optionally `labels` (JSON
+  object or `k=v,k2=v2`; a point matches when its labels include these),
+  `start` (inclusive) and `end` (exclusive) as ISO 8601 or epoch seconds,
+  `limit` (at most QUERY_MAX_POINTS, the default). When more points follow,
+  `next` is a cursor: repeat the same query with `cursor=<next>`.
+
+Same conventions as push: the PUSH_TOKENS bearer token, JSON errors naming the parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from metricwatch.api.http import check_token, endpoint
+from metricwatch.errors import InvalidInput
+from metricwatch.ingest import describe
+from metricwatch.points import parse_labels, parse_name
+from metricwatch.runtime import Runtime
+
+PARAMS = {"metric", "labels", "start", "end", "limit", "cursor", "list"}
+
+
+def parse_time(raw: str | None, field: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        ts = datetime.fromtimestamp(float(raw), tz=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        try:
+            ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(f"'{field}' {raw[:64]!r} is not ISO 8601 or epoch seconds", field=field) from None
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+
+
+def parse_label_filter(raw: str | None) -> dict[str, str]:
+    """A JSON object, or `k=v,k2=v2`; validated as pushed labels are."""
+    if not raw:
+        return {}
+    if raw.lstrip().startswith("{"):
+        try:
+            labels = json.loads(raw)
+        except json.JSONDecodeError:
+            raise InvalidInput("'labels' is not a valid JSON object", field="labels") from None
+    else:
+        pairs = [p.partition("=") for p in raw.split(",") if p]
+        if any(not sep for _, sep, _ in pairs):
+            raise InvalidInput("'labels' must be a JSON object or k=v pairs separated by commas", field="labels")
+        labels = {k.strip(): v.strip() for k, _, v in pairs}
+    return parse_labels(labels)
+
+
+def parse_limit(raw: str | None, most: int) -> int:
+    if not raw:
+        return most
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise InvalidInput(f"'limit' must be an integer from 1 to {most}", field="limit")
+    return int(raw)
+
+
+def encode_cursor(after: tuple[datetime, str] | None) -> str | None:
+    if after is None:
+        return None
+    raw = json.dumps([after[0].astimezone(timezone.utc).isoformat(), after[1]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(raw: str | None) -> tuple[datetime, str] | None:
+    if not raw:
+        return None
+    try:
+        time, oid = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        return datetime.fromisoformat(time), str(oid)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise InvalidInput("'cursor' does not come from a previous page", field="cursor") from None
+
+
+def _points(args: Any, runtime: Runtime) -> dict[str, Any]:
+    try:
+        name = parse_name(args["metric"])
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message.replace("'name'", "'metric'"), field="metric") from None
+    labels = parse_label_filter(args.get("labels"))
+    start, end = parse_time(args.get("start"), "start"), parse_time(args.get("end"), "end")
+    if start and end and start >= end:
+        raise InvalidInput("'start' must be before 'end'", field="start")
+    limit = parse_limit(args.get("limit"), runtime.settings.query_max_points)
+    page = runtime.store.find_points(name, labels, start, end, limit, decode_cursor(args.get("cursor")))
+    return {"metric": name, "labels": labels, "count": len(page.points),
+            "points": [describe(s) for s in page.points], "next": encode_cursor(page.after)}
+
+
+@endpoint("GET")
+def query(request: Any, runtime: Runtime) -> Any:
+    check_token(request, runtime.settings.push_tokens)
+    unknown = sorted(set(request.args) - PARAMS)
+    if unknown:
+        raise InvalidInput(f"unknown parameter(s) {unknown}; expected {sorted(PARAMS)}", field=unknown[0])
+    if "metric" not in request.args or request.args.get("list") == "metrics":
+        metrics = runtime.store.metrics()
+        return {"metrics": [{"name": n, "label_sets": sets} for n, sets in metrics.items()]}
+    return _points(request.args, runtime)

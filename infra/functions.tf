@@ -50,10 +50,11 @@ resource "google_cloudfunctions2_function" "fn" {
     # which Cloud Run counts as internal traffic of the project.
     ingress_settings = local.manifests[each.key].public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
 
-    # Only the settings the function's manifest lists; tests/infra checks them against the code.
+    # Only settings the function's manifest lists (tests/infra checks them against the code);
+    # a listed setting with no value here or in var.settings keeps the code's default.
     environment_variables = {
       for name in local.manifests[each.key].env : name => local.setting_values[name]
-      if !contains(keys(local.secret_settings), name)
+      if contains(keys(local.setting_values), name) && !contains(keys(local.secret_settings), name)
     }
 
     dynamic "secret_environment_variables" {

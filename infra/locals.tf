@@ -30,8 +30,8 @@ locals {
     PUSH_TOKENS = google_secret_manager_secret.push_tokens.secret_id
   }
 
-  # Plain settings the deployment decides; a function receives only those its manifest lists,
-  # and var.settings may override or add any (tests check every listed name has a value).
+  # Plain settings the deployment decides; a function receives only those its manifest lists.
+  # var.settings overrides these or gives a value to any other listed setting.
   setting_defaults = {
     MONGO_DB_NAME            = var.mongo_db_name
     MONGO_METRICS_COLLECTION = var.mongo_metrics_collection

@@ -7,9 +7,10 @@ code. Fields:
 - `description`: one line, shown in the Cloud Console.
 - `public`: true if callers outside the project reach it over HTTPS (push, query),
   guarded by the PUSH_TOKENS bearer token; false if only Cloud Scheduler calls it.
-- `env`: the settings (names from `config.SETTINGS`) the deployment sets for it;
-  MONGO_URL and PUSH_TOKENS come from Secret Manager, the others from Terraform.
-  Settings not listed keep the code's default.
+- `env`: the settings (names from `config.SETTINGS`) the deployment may set for it.
+  MONGO_URL and PUSH_TOKENS come from Secret Manager; the names, retention, model
+  bucket and log level from Terraform variables; any other listed setting only if
+  the `settings` variable gives it a value. Unlisted settings keep the code's default.
 - `memory` (Cloud Run form, e.g. "512Mi"), `timeout_seconds`, `max_instances`.
 """
 

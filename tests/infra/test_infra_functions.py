@@ -1,0 +1,130 @@
+"""What Terraform deploys matches the code: one function per directory, the right
+runtime and entry point, and exactly the environment each function's code reads.
+
+Function directories and settings are discovered at test time (functions/*/main.py,
+config.SETTINGS), so a new collector or setting is checked without editing this file.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from metricwatch.config import SETTINGS
+from metricwatch.ops.codescan import cloud_required, settings_read
+from metricwatch.ops.manifest import load_manifest
+from tfmodel import ROOT, block, load, resolve
+
+FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
+PACKAGE = ROOT / "shared" / "metricwatch"
+TF = load()
+FN = TF.of_type("google_cloudfunctions2_function")["fn"]
+
+
+def test_terraform_discovers_exactly_the_function_directories():
+    pattern = re.search(r'fileset\(local\.functions_dir, "([^"]+)"\)', TF.locals["functions"]).group(1)
+    functions_dir = resolve(TF.locals["functions_dir"], TF)
+    assert functions_dir == ROOT / "functions"
+    assert sorted(p.parent.name for p in functions_dir.glob(pattern)) == FUNCTIONS
+    assert {"push", "train"} <= set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("kind, name", [("google_cloudfunctions2_function", "fn"),
+                                        ("google_storage_bucket_object", "source")])
+def test_every_function_directory_gets_a_function_and_a_source_object(kind: str, name: str):
+    assert TF.of_type(kind)[name]["for_each"] == "${local.functions}"
+    assert TF.data["archive_file"]["source"]["for_each"] == "${local.functions}"
+
+
+def test_the_deployed_name_is_the_directory_name():
+    assert FN["name"] == "${each.key}"
+
+
+def test_a_changed_source_is_a_new_object_so_the_function_redeploys():
+    name = TF.of_type("google_storage_bucket_object")["source"]["name"]
+    assert "data.archive_file.source[each.key].output_md5" in name
+
+
+def test_the_runtime_is_the_python_the_suite_runs_on():
+    build = block(FN, "build_config")
+    assert build["runtime"] == "${local.python_runtime}"
+    runtime = TF.locals["python_runtime"]
+    assert runtime == f"python{sys.version_info.major}{sys.version_info.minor}"
+    assert runtime in {"python311", "python312", "python313"}, "Cloud Functions 2nd gen, Python 3.11 or newer"
+
+
+def _decorator_names(func: ast.FunctionDef) -> set[str]:
+    return {ast.unparse(d) for d in func.decorator_list}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_the_entry_point_is_an_http_handler_defined_in_main(function: str):
+    assert block(FN, "build_config")["entry_point"] == "${local.entry_point}"
+    entry = TF.locals["entry_point"]
+    tree = ast.parse((ROOT / "functions" / function / "main.py").read_text())
+    handlers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert entry in handlers, f"functions/{function}/main.py defines no {entry}()"
+    assert "functions_framework.http" in _decorator_names(handlers[entry])
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_directory_has_a_valid_manifest(function: str):
+    manifest = load_manifest(ROOT / "functions" / function)
+    assert manifest.function == function
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_function_gets_every_setting_its_code_reads_whose_default_only_works_locally(function: str):
+    read = settings_read(ROOT / "functions" / function / "main.py", PACKAGE)
+    env = set(load_manifest(ROOT / "functions" / function).env)
+    assert read & cloud_required() <= env, f"functions/{function}/function.json env lacks {sorted(read & cloud_required() - env)}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_function_gets_only_settings_its_code_reads(function: str):
+    read = settings_read(ROOT / "functions" / function / "main.py", PACKAGE)
+    env = set(load_manifest(ROOT / "functions" / function).env)
+    assert env <= read, f"functions/{function}/function.json sets {sorted(env - read)} that its code never reads"
+
+
+def test_terraform_always_has_a_value_for_settings_whose_default_only_works_locally():
+    always = set(TF.locals["setting_defaults"]) | set(TF.locals["secret_settings"])
+    assert cloud_required() <= always, f"add {sorted(cloud_required() - always)} to infra/locals.tf"
+
+
+def test_the_function_environment_is_built_from_its_manifest_only():
+    env = block(FN, "service_config")["environment_variables"]
+    assert env.startswith("${{for name in local.manifests[each.key].env : name => local.setting_values[name]")
+    assert "contains(keys(local.setting_values), name)" in env, "an unvalued optional setting keeps its default"
+    assert "!contains(keys(local.secret_settings), name)" in env, "secrets never become plain variables"
+    assert TF.locals["setting_values"] == "${merge(local.setting_defaults, var.settings)}"
+
+
+def test_mongo_url_and_push_tokens_come_from_secret_manager_only():
+    secrets = TF.locals["secret_settings"]
+    assert set(secrets) == {"MONGO_URL", "PUSH_TOKENS"} <= {s.env for s in SETTINGS}
+    assert not set(secrets) & set(TF.locals["setting_defaults"])
+    dynamic = block(FN, "service_config")["dynamic"][0]["secret_environment_variables"]
+    assert block(dynamic, "content")["version"] == "latest"
+    assert "google_secret_manager_secret_version" not in TF.resources, "a secret value would land in the state"
+    assert not [v for v in TF.variables if "mongo_url" in v or "token" in v]
+    assert '"MONGO_URL", "PUSH_TOKENS"' in TF.variables["settings"]["validation"][0]["condition"]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_public_function_is_guarded_by_the_application_token(function: str):
+    manifest = load_manifest(ROOT / "functions" / function)
+    if manifest.public:
+        assert "PUSH_TOKENS" in manifest.env, f"{function} is public but reads no PUSH_TOKENS"
+
+
+def test_ingress_is_open_only_for_public_functions():
+    ingress = block(FN, "service_config")["ingress_settings"]
+    assert ingress == '${local.manifests[each.key].public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"}'
+    assert TF.locals["public_functions"] == "${toset([for fn in local.functions : fn if local.manifests[fn].public])}"
+    public = TF.of_type("google_cloud_run_service_iam_member")["public_invoker"]
+    assert "setproduct(local.public_functions, var.http_invokers)" in public["for_each"]

@@ -37,7 +37,7 @@ class RobustSeasonalModel:
     name: ClassVar[str] = "robust_seasonal"
 
     def __init__(self, level_window: int = 32, seasonality: str = "auto", min_seasonal_gain: float = 0.3,
-                 tail_quantile: float = 0.9, refractory: int = 400, stuck_factor: float = 2.0,
+                 tail_quantile: float = 0.9, refractory: int = 400, stuck_factor: float = 4.0,
                  min_stuck: int = 12, band_z: float = 4.0, max_digits: float = 12.0,
                  alert_digits: float = 4.0) -> None:
         if seasonality not in SEASONALITIES:

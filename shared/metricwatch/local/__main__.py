@@ -1,0 +1,84 @@
+"""`python -m metricwatch.local` (what `make run` runs): serve every function and fire the schedule.
+
+Run from the repository root with `shared/` on PYTHONPATH. Settings come from
+the environment and `.env` as everywhere else (PORT, SCHEDULE_PATH, MONGO_URL...).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from metricwatch.config import Settings
+from metricwatch.errors import ConfigError
+from metricwatch.local.apps import Dispatcher, discover, load_apps
+from metricwatch.local.scheduler import LocalScheduler, rfc3339
+from metricwatch.schedule import ScheduledJob, load_schedule
+
+FUNCTIONS_DIR = Path("functions")
+
+
+def banner(settings: Settings, base_url: str, names: list[str], jobs: list[ScheduledJob],
+           scheduler: LocalScheduler) -> str:
+    lines = ["metricwatch is running locally (one process, one functions-framework app per function):"]
+    lines += [f"  {base_url}/{name}" for name in names]
+    if settings.mongo_url:
+        lines.append(f"store:  MongoDB at MONGO_URL, database {settings.mongo_db_name!r}")
+    else:
+        lines.append("store:  IN MEMORY ONLY (MONGO_URL is empty): every point is lost when this process stops")
+    lines.append(f"models: {settings.model_store_url}")
+    lines.append(f"schedule ({settings.schedule_path}):")
+    lines += [f"  {job.name:<24} {job.cron:<14} {job.time_zone:<12} -> /{job.function}  "
+              f"next {rfc3339(scheduler.upcoming[job.name])}" for job in jobs]
+    lines.append("Ctrl-C stops everything.")
+    return "\n".join(lines)
+
+
+def serve(settings: Settings) -> None:
+    from werkzeug.serving import make_server
+
+    from metricwatch.runtime import get_runtime
+
+    get_runtime()  # build the shared runtime (and store) now: bad settings fail before we listen
+    names, base_url = discover(FUNCTIONS_DIR), f"http://127.0.0.1:{settings.port}"
+    jobs = load_schedule(settings.schedule_path, FUNCTIONS_DIR)
+    server = make_server("127.0.0.1", settings.port, Dispatcher(load_apps(FUNCTIONS_DIR, names), base_url),
+                         threaded=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler = LocalScheduler(jobs, base_url, stop)
+    threads = [threading.Thread(target=server.serve_forever, name="http", daemon=True),
+               threading.Thread(target=scheduler.run, name="scheduler", daemon=True)]
+    for thread in threads:
+        thread.start()
+    print(banner(settings, base_url, names, jobs, scheduler), flush=True)
+    while not stop.wait(0.5):
+        pass
+    print("stopping...", flush=True)
+    server.shutdown()
+    threads[1].join(timeout=5)
+    print("stopped.", flush=True)
+
+
+def main() -> int:
+    from metricwatch.runtime import get_runtime
+
+    try:
+        settings = get_runtime().settings
+        serve(settings)
+    except ConfigError as exc:
+        print(f"metricwatch: configuration error: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"metricwatch: cannot serve: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    logging.captureWarnings(True)
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""`make run` end to end: the local system as a subprocess, started exactly as `make run` starts it.
+
+With a fast schedule (collect-random every minute) and a watch list on the
+robust_zscore model, it pushes history, trains over HTTP, pushes an outlier
+and reads it back from /query with verdict -1, and sees the points of a
+scheduled collector run. Then Ctrl-C (SIGINT) stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import ROOT, history
+
+pytestmark = pytest.mark.slow
+COMMAND = "PYTHONPATH=shared $(PY) -m metricwatch.local"  # the recipe of `make run` in mk/run.mk
+RETRY = {"retry_count": 1, "min_backoff_seconds": 1, "max_backoff_seconds": 2, "max_doublings": 1,
+         "max_retry_duration_seconds": 30}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_declarations(tmp: Path) -> dict[str, str]:
+    schedule, watch = tmp / "schedules.json", tmp / "detection_metrics.json"
+    schedule.write_text(json.dumps([
+        {"name": "collect-random-fast", "function": "collect-random", "cron": "* * * * *", "time_zone": "Etc/UTC",
+         "attempt_deadline_seconds": 30, "retry": RETRY},
+        {"name": "train-daily", "function": "train", "cron": "30 2 * * *", "time_zone": "Europe/Bucharest",
+         "attempt_deadline_seconds": 1800, "retry": RETRY}]))
+    watch.write_text(json.dumps([{"name": name, "model": "robust_zscore", "train_params": {"z_threshold": 6}}
+                                 for name in ("latency", "random")]))
+    return {"SCHEDULE_PATH": str(schedule), "DETECTION_METRICS_PATH": str(watch),
+            "MODEL_STORE_URL": f"file://{tmp / 'models'}", "MODEL_REFRESH_SECONDS": "0"}
+
+
+@pytest.fixture
+def local_system(tmp_path):
+    assert COMMAND in (ROOT / "mk" / "run.mk").read_text(), "make run no longer starts what this test starts"
+    port = free_port()
+    env = {**os.environ, **write_declarations(tmp_path), "PORT": str(port), "MONGO_URL": "", "PUSH_TOKENS": "",
+           "PYTHONPATH": "shared", "LOG_LEVEL": "INFO"}
+    log = (tmp_path / "run.log").open("w+")
+    proc = subprocess.Popen([sys.executable, "-m", "metricwatch.local"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(proc, base, log)
+        yield proc, base, log
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def output(log) -> str:
+    log.flush()
+    return Path(log.name).read_text()
+
+
+def wait_until_ready(proc, base: str, log, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the local system exited early:\n{output(log)}"
+        try:
+            if requests.get(base + "/", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    pytest.fail(f"not ready within {timeout}s:\n{output(log)}")
+
+
+def push_history_train_and_catch_an_outlier(base: str) -> None:
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    points = [{"name": "latency", "value": v, "labels": {"region": "eu"}, "timestamp": t.isoformat()}
+              for t, v in history(now - timedelta(hours=5), 300, step=timedelta(minutes=1))]
+    assert requests.post(base + "/push", json=points, timeout=30).status_code == 201
+    trained = requests.post(base + "/train", timeout=60).json()
+    assert [m["labels"] for m in trained["models"] if m["metric"] == "latency"] == [{"region": "eu"}]
+    outlier = {"name": "latency", "value": 1000.0, "labels": {"region": "eu"}, "timestamp": now.isoformat()}
+    pushed = requests.post(base + "/push", json=outlier, timeout=30).json()
+    assert pushed["points"][0]["anomaly"] == -1
+    page = requests.get(base + "/query", params={"metric": "latency", "labels": "region=eu",
+                                                 "start": now.isoformat()}, timeout=30).json()
+    [back] = page["points"]
+    assert back["value"] == 1000.0 and back["anomaly"] == -1 and back["model"] == "robust_zscore"
+    everything = requests.get(base + "/query", params={"metric": "latency", "limit": "200"}, timeout=30).json()
+    assert everything["count"] == 200 and everything["next"]
+
+
+def wait_for_scheduled_points(base: str, timeout: float = 75) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        points = requests.get(base + "/query", params={"metric": "random"}, timeout=10).json()["points"]
+        if points:
+            return points
+        time.sleep(0.5)
+    pytest.fail(f"no scheduled collector run stored points within {timeout}s")
+
+
+def test_the_whole_system_runs_locally(local_system):
+    proc, base, log = local_system
+    banner = output(log)
+    assert "IN MEMORY ONLY" in banner and f"{base}/query" in banner and "collect-random-fast" in banner
+    push_history_train_and_catch_an_outlier(base)
+    points = wait_for_scheduled_points(base)
+    assert sorted(p["labels"]["user"] for p in points) == ["ion", "maria"]
+    assert {datetime.fromisoformat(p["timestamp"]).second for p in points} == {0}  # stamped with the tick
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=15) == 0
+    text = output(log)
+    assert "collect-random-fast" in text and "attempt 1: 200" in text and "stopped." in text

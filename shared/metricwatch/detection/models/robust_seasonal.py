@@ -30,7 +30,7 @@ from metricwatch.detection.models.tail import Tail, fit_tail
 from metricwatch.errors import ModelError
 
 SEASONALITIES = ("auto", "none", "daily", "weekly")
-STUCK_CAP = 1.5  # a stuck value saturates, so the refractory gate lets it fire once
+STUCK_WEIGHT = 1.5  # a stuck value is a step to 1.5x the alert level: it fires once, when the run gets too long
 
 
 class RobustSeasonalModel:
@@ -83,7 +83,7 @@ class RobustSeasonalModel:
             raise ModelError("model is not trained")
         expected = self._expected(timestamps, values)
         spike = self._tail.log10_p(np.abs(values - expected) / self._scale)
-        stuck = -self.alert_digits * np.minimum(run_lengths(values) / self._stuck_limit, STUCK_CAP)
+        stuck = np.where(run_lengths(values) >= self._stuck_limit, -STUCK_WEIGHT * self.alert_digits, 0.0)
         return np.minimum(np.minimum(spike, stuck), 0.0), expected
 
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:

@@ -2,8 +2,9 @@
 
 The profile is the median value per time-of-period bin, relative to the
 overall median. It is used only if the training data spans at least two
-periods and the profile removes a real share of the spread (robust scale of
-what remains well below that of the raw series); otherwise the profile is flat.
+periods and a profile learnt on the older half of the data removes a real
+share of the spread of the newer half (judged out of sample, because a
+profile always fits its own data); otherwise the profile is flat.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _profile(timestamps: np.ndarray, values: np.ndarray, period: float, step: fl
     bins = int(min(MAX_BINS, max(1, round(period / max(step, 1.0)))))
     idx = np.floor((timestamps % period) / period * bins).astype(np.int64) % bins
     counts = np.bincount(idx, minlength=bins)
-    if counts.min() < 2:
+    if counts.min() < 1:
         return None
     centre = float(np.median(values))
     order = np.argsort(idx, kind="stable")
@@ -54,15 +55,17 @@ def fit_profile(timestamps: np.ndarray, values: np.ndarray, seasonality: str, mi
     step = float(np.median(np.abs(np.diff(timestamps)))) if len(timestamps) > 1 else 0.0
     span = float(timestamps.max() - timestamps.min())
     names = list(PERIODS) if seasonality == "auto" else [seasonality]
-    best, best_spread = FLAT, robust_scale(values) * (1.0 - min_gain)
+    half = len(values) // 2
+    old_t, old_v, new_t, new_v = timestamps[:half], values[:half], timestamps[half:], values[half:]
+    best, best_spread = None, robust_scale(new_v) * (1.0 - min_gain)
     for name in names:
         period = PERIODS[name]
         if span < 2 * period or step <= 0 or step > period / 8:
             continue
-        profile = _profile(timestamps, values, period, step)
+        profile = _profile(old_t, old_v, period, step)
         if profile is None:
             continue
-        spread = robust_scale(values - profile.at(timestamps))
+        spread = robust_scale(new_v - profile.at(new_t))
         if spread < best_spread:
-            best, best_spread = profile, spread
-    return best
+            best, best_spread = period, spread
+    return FLAT if best is None else (_profile(timestamps, values, best, step) or FLAT)

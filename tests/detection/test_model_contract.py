@@ -1,0 +1,95 @@
+"""Every registered model honours the AnomalyModel contract (one suite, parametrised over the registry)."""
+
+from __future__ import annotations
+
+import io
+
+import joblib
+import numpy as np
+import pytest
+
+from metricwatch.detection.models import create_model, model_names
+from metricwatch.detection.models.base import AnomalyModel, get_params
+
+from .series_factory import DAY, messy, seasonal_series
+
+MODELS = model_names()
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    return seasonal_series(days=3.0)
+
+
+def trained(name: str, ts: np.ndarray, x: np.ndarray) -> AnomalyModel:
+    cut = int(2 * DAY / 300.0)
+    return create_model(name).fit(ts[:cut], x[:cut])
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_scores_are_in_0_1_and_verdicts_are_minus_one_or_one(name: str, data) -> None:
+    ts, x = data
+    got = trained(name, ts, x).score(ts, x, start=100)
+    assert len(got.score) == len(got.anomaly) == len(x) - 100
+    assert np.all((got.score >= 0) & (got.score <= 1))
+    assert got.anomaly.dtype == np.int8 and set(np.unique(got.anomaly)) <= {-1, 1}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_is_an_anomaly_model_with_params_as_attributes(name: str) -> None:
+    model = create_model(name)
+    assert isinstance(model, AnomalyModel) and model.name == name
+    assert isinstance(model.context_points, int) and model.context_points >= 0
+    assert get_params(create_model(name, get_params(model))) == get_params(model)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_joblib_round_trip_scores_identically(name: str, data) -> None:
+    ts, x = data
+    model = trained(name, ts, x)
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    buffer.seek(0)
+    again = joblib.load(buffer)
+    np.testing.assert_array_equal(model.score(ts, x).score, again.score(ts, x).score)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_changing_a_future_value_changes_no_earlier_score(name: str, data) -> None:
+    ts, x = data
+    model = trained(name, ts, x)
+    before = model.score(ts, x).score
+    changed = x.copy()
+    changed[600:] += 1000.0
+    after = model.score(ts, changed).score
+    np.testing.assert_array_equal(before[:600], after[:600])
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_scoring_a_block_equals_scoring_each_point_with_its_context(name: str, data) -> None:
+    """What the backtest does (a day at once) is what live does (one point, context_points before it)."""
+    ts, x = data
+    model = trained(name, ts, x)
+    ctx, first = model.context_points, 700
+    block = model.score(ts[first - ctx:], x[first - ctx:], start=ctx)
+    for i in range(first, first + 40):
+        one = model.score(ts[i - ctx:i + 1], x[i - ctx:i + 1], start=ctx)
+        assert one.score[0] == pytest.approx(block.score[i - first], abs=1e-12)
+        assert one.anomaly[0] == block.anomaly[i - first]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_duplicate_and_backward_timestamps_neither_crash_nor_drop_rows(name: str, data) -> None:
+    ts, x = data
+    ts = messy(ts)
+    model = trained(name, ts, x)
+    got = model.score(ts, x)
+    assert len(got.score) == len(x) and np.all(np.isfinite(got.score))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_model_for_seven_days_of_one_minute_data_stays_under_one_megabyte(name: str) -> None:
+    ts, x = seasonal_series(days=7.0, step=60.0)
+    buffer = io.BytesIO()
+    joblib.dump(create_model(name).fit(ts, x), buffer)
+    assert buffer.tell() <= 1_000_000

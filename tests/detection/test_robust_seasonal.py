@@ -1,0 +1,71 @@
+"""robust_seasonal finds what real metrics do wrong, says why, and stays quiet otherwise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from metricwatch.detection.models import create_model
+from metricwatch.detection.models.seasonal import fit_profile
+
+from .series_factory import DAY, seasonal_series
+
+STEP = 300.0
+
+
+def fitted(ts: np.ndarray, x: np.ndarray, days: float = 2.0, **params):
+    cut = int(days * DAY / STEP)
+    return create_model("robust_seasonal", params).fit(ts[:cut], x[:cut]), cut
+
+
+def test_a_spike_is_flagged_with_the_expected_value_and_band_that_explain_it() -> None:
+    ts, x = seasonal_series(days=3.0, spike_at=0.8)
+    model, cut = fitted(ts, x)
+    got = model.score(ts, x, start=cut)
+    spike = int(0.8 * len(x)) - cut
+    assert got.anomaly[spike] == -1 and got.score[spike] == got.score.max()
+    row = got.row(spike)
+    assert row["lower"] < row["expected"] < row["upper"] < x[spike + cut]
+    assert abs(row["expected"] - (x[spike + cut] - 20.0)) < 4.0  # it expected the seasonal value
+
+
+def test_normal_seasonal_data_raises_no_alarm() -> None:
+    ts, x = seasonal_series(days=4.0, spike_at=None, seed=3)
+    model, cut = fitted(ts, x)
+    assert (model.score(ts, x, start=cut).anomaly == -1).sum() == 0
+
+
+def test_a_level_shift_fires_once_not_on_every_row_after_it() -> None:
+    ts, x = seasonal_series(days=3.0, spike_at=None)
+    shift = int(2.5 * DAY / STEP)
+    x[shift:] += 15.0
+    model, cut = fitted(ts, x)
+    verdicts = model.score(ts, x, start=cut).anomaly
+    fired = np.flatnonzero(verdicts == -1) + cut
+    assert len(fired) >= 1 and shift <= fired[0] < shift + 5
+    assert len(fired) <= 3
+
+
+def test_a_stuck_value_is_flagged_once_it_outlasts_every_run_seen_in_training() -> None:
+    ts, _ = seasonal_series(days=3.0, spike_at=None)
+    x = np.round(np.random.default_rng(2).normal(100.0, 1.0, len(ts)), 1)
+    stuck = int(2.5 * DAY / STEP)
+    x[stuck:] = np.median(x)
+    model, cut = fitted(ts, x)
+    fired = np.flatnonzero(model.score(ts, x, start=cut).anomaly == -1) + cut
+    assert len(fired) == 1 and stuck < fired[0] <= stuck + model.min_stuck + 1
+
+
+def test_daily_seasonality_is_used_only_when_the_training_data_shows_it() -> None:
+    ts, x = seasonal_series(days=3.0, spike_at=None)
+    assert fit_profile(ts, x, "auto", 0.3).period == DAY
+    flat = np.random.default_rng(1).normal(100.0, 1.0, len(ts))
+    assert fit_profile(ts, flat, "auto", 0.3).period == 0
+    assert fit_profile(ts[:200], x[:200], "auto", 0.3).period == 0  # less than two days: no profile
+
+
+def test_a_constant_series_trains_and_scores_without_dividing_by_zero() -> None:
+    ts = 1.7e9 + STEP * np.arange(1000)
+    x = np.full(1000, 5.0)
+    model = create_model("robust_seasonal").fit(ts[:500], x[:500])
+    got = model.score(ts, x, start=500)
+    assert np.all(np.isfinite(got.score))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TextIO, Optional
 
 
 @dataclass
 class Progress:
     total_files: int
-    out: TextIO = sys.stderr
+    out: Optional[TextIO] = None  # None: sys.stderr at the time of printing
     files: int = 0
     points: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -21,7 +21,7 @@ class Progress:
         self.points += points
         rate = self.points / max(self.elapsed, 1e-9)
         print(f"[{self.files}/{self.total_files}] {name}: {points} points ({rate:,.0f} points/s so far)",
-              file=self.out, flush=True)
+              file=self.out or sys.stderr, flush=True)
 
     @property
     def elapsed(self) -> float:

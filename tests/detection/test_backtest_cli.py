@@ -1,0 +1,68 @@
+"""`make backtest` end to end in-process: CSVs in, NAB-layout results out, a summary, a PNG."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from metricwatch.backtest.cli import main
+from metricwatch.backtest.csvio import read_scores, read_series
+
+from .series_factory import messy, seasonal_series
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_csv(path: Path, ts: np.ndarray, x: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamps = ts.astype("datetime64[s]").astype(str)
+    with open(path, "w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["timestamp", "value"])
+        out.writerows(zip([s.replace("T", " ") for s in stamps], x))
+
+
+def test_every_csv_gets_a_results_file_in_the_nab_layout(tmp_path: Path, capsys) -> None:
+    ts, x = seasonal_series(days=3.0)
+    write_csv(tmp_path / "data" / "a.csv", ts, x)
+    write_csv(tmp_path / "data" / "sub" / "b.csv", messy(ts), x)
+    assert main(["csv", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
+                 "--model", "robust_seasonal", "--jobs", "1"]) == 0
+    produced = tmp_path / "out" / "robust_seasonal" / "sub" / "robust_seasonal_b.csv"
+    with open(produced) as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["timestamp", "value", "anomaly_score", "anomaly"]
+    assert len(rows) == len(x) and {r["anomaly"] for r in rows} <= {"-1", "1"}
+    assert [r["timestamp"] for r in rows] == read_series(tmp_path / "data" / "sub" / "b.csv").stamps
+    _, scores = read_scores(tmp_path / "out" / "robust_seasonal" / "robust_seasonal_a.csv")
+    assert scores.min() >= 0 and scores.max() <= 1
+    captured = capsys.readouterr()
+    assert "[2/2]" in captured.err and "backtest done: 2 files" in captured.out and "points/s" in captured.out
+
+
+def test_the_plot_command_writes_a_png_with_windows(tmp_path: Path) -> None:
+    ts, x = seasonal_series(days=3.0)
+    write_csv(tmp_path / "s.csv", ts, x)
+    windows = tmp_path / "w.json"
+    windows.write_text('[["1970-01-01 00:00:00", "1970-01-01 01:00:00"]]')
+    png = tmp_path / "s.png"
+    assert main(["plot", "--csv", str(tmp_path / "s.csv"), "--png", str(png), "--model", "robust_seasonal",
+                 "--windows", str(windows)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_importing_the_backtest_package_does_not_load_matplotlib() -> None:
+    code = "import sys, metricwatch.backtest.cli, metricwatch.backtest.runner; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT / "shared")}, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_bench_nab_says_so_and_stops_when_the_corpus_is_missing(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_nab.py"), "--nab", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "NAB corpus not found" in out.stderr

@@ -6,13 +6,17 @@ PROJECT ?= $(shell $(TF) output -raw project_id 2>/dev/null)
 REGION ?= $(shell $(TF) output -raw region 2>/dev/null)
 OPS := PYTHONPATH=shared $(PY) -m metricwatch.ops
 
-.PHONY: package deploy destroy train-now drift
+.PHONY: package deploy-secrets deploy destroy train-now drift
 
 # checkov's own virtualenv, so `make test` can run the infra checks.
 test: $(CHECKOV_VENV)/.installed
 
 package: venv vendor  ## zip each function with its vendored package into build/functions/
 	$(OPS).package functions build/functions
+
+deploy-secrets:  ## first deploy only: create the two secrets (empty), then fill them with gcloud (docs/deploy.md)
+	$(TF) init -input=false
+	$(TF) apply -target=google_secret_manager_secret.mongo_url -target=google_secret_manager_secret.push_tokens
 
 deploy: package  ## terraform init + apply (infra/terraform.tfvars or TF_VAR_project_id; see docs/deploy.md)
 	$(TF) init -input=false

@@ -42,13 +42,13 @@ class Dispatcher:
     def index(self) -> dict[str, Any]:
         return {"functions": {name: f"{self.base_url}/{name}" for name in self.apps}}
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        name, _, rest = environ.get("PATH_INFO", "/").lstrip("/").partition("/")
+    def __call__(self, wsgi_env: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        name, _, rest = wsgi_env.get("PATH_INFO", "/").lstrip("/").partition("/")
         if not name:
             return _json(start_response, "200 OK", self.index())
         app = self.apps.get(name)
         if app is None:
             return _json(start_response, "404 Not Found",
                          {"error": f"no function {name!r}", **self.index()})
-        environ = {**environ, "SCRIPT_NAME": environ.get("SCRIPT_NAME", "") + "/" + name, "PATH_INFO": "/" + rest}
-        return app(environ, start_response)
+        script = wsgi_env.get("SCRIPT_NAME", "") + "/" + name
+        return app({**wsgi_env, "SCRIPT_NAME": script, "PATH_INFO": "/" + rest}, start_response)

@@ -94,3 +94,10 @@ def test_the_zip_imports_in_a_fresh_virtualenv_with_only_its_requirements(functi
     )
     done = subprocess.run([python, "-c", check], cwd=source, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_function_reaches_the_deployment_tooling(function: str):
+    """ops/ is vendored with the package but needs google-cloud-scheduler, which functions do not install."""
+    assert not [m for m in _modules(function) if m.startswith("metricwatch.ops")]
+    assert "google-cloud-scheduler" not in (FUNCTIONS_DIR / function / "requirements.txt").read_text()

@@ -7,9 +7,11 @@ Why a point is flagged, in the words the verdict carries:
   `level_window / 2` rows;
 - band: expected +/- `band_z` robust standard deviations (MAD of the
   training residuals);
-- surprise: how rare the row's |residual| is, as a tail probability fitted on
-  the training week (`tail.py`); a value stuck for longer than
-  `stuck_factor` times the longest run in training is a surprise too.
+- surprise: how rare the row's |residual| is, or its |jump| from the previous
+  row (de-seasonalised) when it moves away from the expected value, whichever
+  is rarer, as tail probabilities fitted on
+  the training data (`tail.py`); a value stuck for longer than `stuck_factor`
+  times the longest run in training is a surprise too.
 The score is log10(1/p) / `max_digits`, clipped to [0, 1], and the verdict
 fires at `alert_digits` (p = 1e-4 by default). One event fires once: a row
 scores only if it is more surprising than every row of the previous
@@ -23,14 +25,18 @@ from typing import ClassVar
 import numpy as np
 
 from metricwatch.detection.models.base import Scores, verdicts
-from metricwatch.detection.models.rolling import (robust_scale, run_lengths, trailing_max,
-                                                  trailing_median)
+from metricwatch.detection.models.rolling import robust_scale, run_lengths, trailing_max, trailing_median
 from metricwatch.detection.models.seasonal import FLAT, Profile, fit_profile
 from metricwatch.detection.models.tail import Tail, fit_tail
 from metricwatch.errors import ModelError
 
 SEASONALITIES = ("auto", "none", "daily", "weekly")
 STUCK_WEIGHT = 1.5  # a stuck value is a step to 1.5x the alert level: it fires once, when the run gets too long
+
+
+def _scale(x: np.ndarray, floor: float) -> float:
+    """Robust spread of x, never 0: MAD, else mean absolute deviation, else `floor`."""
+    return max(robust_scale(x), float(np.mean(np.abs(x - np.median(x)))), floor)
 
 
 class RobustSeasonalModel:
@@ -56,35 +62,41 @@ class RobustSeasonalModel:
         self.alert_digits = alert_digits
         self.context_points = level_window + refractory
         self._profile: Profile = FLAT
-        self._scale = 1.0
-        self._tail: Tail | None = None
+        self._scales = (1.0, 1.0)  # residual, jump
+        self._tails: tuple[Tail, Tail] | None = None
         self._stuck_limit = float(min_stuck)
 
-    def _expected(self, timestamps: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _deviations(self, timestamps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected value, residual and de-seasonalised jump of every row, from earlier rows only."""
         seasonal = self._profile.at(timestamps)
-        return seasonal + trailing_median(values - seasonal, self.level_window)
+        y = values - seasonal
+        level = trailing_median(y, self.level_window)
+        return seasonal + level, y - level, np.diff(y, prepend=y[0])
 
     def fit(self, timestamps: np.ndarray, values: np.ndarray) -> "RobustSeasonalModel":
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
         if len(x) < 4 * self.level_window:
             raise ModelError(f"need at least {4 * self.level_window} points to train, got {len(x)}")
         self._profile = fit_profile(ts, x, self.seasonality, self.min_seasonal_gain)
-        resid = (x - self._expected(ts, x))[self.level_window:]
+        _, resid, jump = self._deviations(ts, x)
+        resid, jump = resid[self.level_window:], jump[1:]
         floor = 1e-6 * max(float(np.median(np.abs(x))), 1e-9)
-        self._scale = max(robust_scale(resid), float(np.mean(np.abs(resid - np.median(resid)))), floor)
-        self._tail = fit_tail(np.abs(resid) / self._scale, self.tail_quantile)
-        longest = int(run_lengths(x).max())
-        self._stuck_limit = max(self.stuck_factor * longest, float(self.min_stuck))
+        self._scales = (_scale(resid, floor), _scale(jump, floor))
+        self._tails = (fit_tail(np.abs(resid) / self._scales[0], self.tail_quantile),
+                       fit_tail(np.abs(jump) / self._scales[1], self.tail_quantile))
+        self._stuck_limit = max(self.stuck_factor * int(run_lengths(x).max()), float(self.min_stuck))
         return self
 
     def surprise(self, timestamps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log10 of each row's tail probability (<= 0) and its expected value."""
-        if self._tail is None:
+        if self._tails is None:
             raise ModelError("model is not trained")
-        expected = self._expected(timestamps, values)
-        spike = self._tail.log10_p(np.abs(values - expected) / self._scale)
+        expected, resid, jump = self._deviations(timestamps, values)
+        away = np.abs(resid) > np.abs(np.concatenate(([0.0], resid[:-1])))  # a return to normal is no news
+        logp = np.minimum(self._tails[0].log10_p(np.abs(resid) / self._scales[0]),
+                          np.where(away, self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0))
         stuck = np.where(run_lengths(values) >= self._stuck_limit, -STUCK_WEIGHT * self.alert_digits, 0.0)
-        return np.minimum(np.minimum(spike, stuck), 0.0), expected
+        return np.minimum(np.minimum(logp, stuck), 0.0), expected
 
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
@@ -92,6 +104,6 @@ class RobustSeasonalModel:
         score = np.clip(-logp / self.max_digits, 0.0, 1.0)
         if self.refractory:
             score = np.where(score > trailing_max(score, self.refractory), score, 0.0)
-        exp, half = expected[start:], self.band_z * self._scale
+        exp, half = expected[start:], self.band_z * self._scales[0]
         return Scores(score=score[start:], anomaly=verdicts(score[start:], self.alert_digits / self.max_digits),
                       expected=exp, lower=exp - half, upper=exp + half)

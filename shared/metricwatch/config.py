@@ -85,7 +85,7 @@ SETTINGS: tuple[Setting, ...] = (
             _non_negative_int),
     Setting("DETECTION_METRICS_PATH", "resources/detection_metrics.json",
             "The list of metrics to watch, with their model and training parameters."),
-    Setting("DEFAULT_MODEL", "sklearn_iforest",
+    Setting("DEFAULT_MODEL", "robust_seasonal",
             "Model used for a watched metric that names none in detection_metrics.json."),
     Setting("PUSH_TOKENS", "",
             "Comma-separated bearer tokens accepted by push and query. Empty: no token is required.",

@@ -101,9 +101,10 @@ class RobustSeasonalModel:
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
         logp, expected = self.surprise(ts, x)
-        score = np.clip(-logp / self.max_digits, 0.0, 1.0)
+        raw = np.clip(-logp / self.max_digits, 0.0, 1.0)
+        score = raw[start:]
         if self.refractory:
-            score = np.where(score > trailing_max(score, self.refractory), score, 0.0)
+            score = np.where(score > trailing_max(raw, self.refractory, start), score, 0.0)
         exp, half = expected[start:], self.band_z * self._scales[0]
-        return Scores(score=score[start:], anomaly=verdicts(score[start:], self.alert_digits / self.max_digits),
+        return Scores(score=score, anomaly=verdicts(score, self.alert_digits / self.max_digits),
                       expected=exp, lower=exp - half, upper=exp + half)

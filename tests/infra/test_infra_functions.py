@@ -44,6 +44,12 @@ def test_the_deployed_name_is_the_directory_name():
     assert FN["name"] == "${each.key}"
 
 
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_directory_name_is_a_valid_function_and_cloud_run_service_name(function: str):
+    assert re.fullmatch(r"[a-z][a-z0-9-]{0,47}[a-z0-9]", function), \
+        f"functions/{function}: use lowercase letters, digits and hyphens, at most 49 characters"
+
+
 def test_a_changed_source_is_a_new_object_so_the_function_redeploys():
     name = TF.of_type("google_storage_bucket_object")["source"]["name"]
     assert "data.archive_file.source[each.key].output_md5" in name

@@ -36,6 +36,7 @@ def test_every_declared_job_is_one_scheduler_job_named_as_declared():
 @pytest.mark.parametrize("job", DECLARED, ids=lambda j: j.name)
 def test_every_declared_job_targets_a_function_directory(job):
     assert (ROOT / "functions" / job.function / "main.py").is_file()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,500}", job.name), "Cloud Scheduler job names: letters, digits, - and _"
 
 
 def test_cron_time_zone_and_deadline_reach_the_job_with_the_loaders_defaults():

@@ -1,5 +1,8 @@
 # `make run`: the whole system locally, nothing to configure (see README "Running locally").
-.PHONY: run
+.PHONY: run new-collector
 
 run: venv vendor  ## every function on http://127.0.0.1:$${PORT:-8080}/<function>, plus the local scheduler
 	PYTHONPATH=shared $(PY) -m metricwatch.local
+
+new-collector: venv  ## write functions/collect-$(NAME)/ for a new collector and print its schedule line
+	@PYTHONPATH=shared $(PY) -m metricwatch.local.scaffold $(NAME)

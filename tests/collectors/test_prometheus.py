@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from collectors.test_collector_runs import run
 from metricwatch.collectors.prometheus import parse
 
@@ -45,3 +48,16 @@ def test_match_keeps_only_samples_with_those_labels(make_runtime, source, declar
     path = declare(entry(source.route("/metrics", EXPOSITION, content_type="text/plain"), match={"code": "500"}))
     run(make_runtime(COLLECTORS_PATH=path), name="scrape")
     assert [d["value"] for d in collection.find()] == [3.0]
+
+
+def escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+@given(labels=st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), st.text(max_size=20),
+                              max_size=4),
+       value=st.floats(allow_nan=False, allow_infinity=False))
+def test_any_label_values_survive_the_exposition_escaping(labels, value):
+    body = ",".join(f'{k}="{escape(v)}"' for k, v in labels.items())
+    [(name, parsed, number)] = list(parse(f"m{{{body}}} {value!r}\n"))
+    assert (name, parsed, number) == ("m", labels, value)

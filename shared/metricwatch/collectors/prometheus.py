@@ -38,7 +38,7 @@ def _labels(text: str) -> dict[str, str]:
 
 def parse(text: str) -> Iterator[tuple[str, dict[str, str], float]]:
     """(name, labels, value) for every sample line; comments and malformed lines are skipped."""
-    for line in text.splitlines():
+    for line in text.split("\n"):  # the format separates lines by \n only; \r may sit in a label value
         match = LINE.match(line.strip())
         if not match or line.startswith("#"):
             continue

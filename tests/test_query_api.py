@@ -90,7 +90,7 @@ def test_without_a_metric_it_lists_metrics_and_their_label_sets(filled):
     ({"metric": "cpu", "start": "2026-11-21", "end": "2026-11-20"}, "start"),
     ({"metric": "cpu", "limit": "0"}, "limit"), ({"metric": "cpu", "cursor": "garbage!"}, "cursor"),
     ({"metric": "cpu", "cursor": "WyIyMDI2LTExLTIwVDEyOjAwOjAwKzAwOjAwIiwgIngiXQ"}, "cursor"),
-    ({"metric": "cpu", "metrc": "x"}, "metrc"),
+    ({"metric": "cpu", "metrc": "x"}, "metrc"), ({"list": "series"}, "list"),
 ])
 def test_a_bad_parameter_is_a_400_naming_it(filled, args, field):
     status, body = get(filled, **args)

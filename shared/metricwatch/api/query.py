@@ -103,7 +103,9 @@ def query(request: Any, runtime: Runtime) -> Any:
     unknown = sorted(set(request.args) - PARAMS)
     if unknown:
         raise InvalidInput(f"unknown parameter(s) {unknown}; expected {sorted(PARAMS)}", field=unknown[0])
-    if "metric" not in request.args or request.args.get("list") == "metrics":
+    if request.args.get("list", "metrics") != "metrics":
+        raise InvalidInput("'list' can only be 'metrics'", field="list")
+    if "metric" not in request.args or "list" in request.args:
         metrics = runtime.store.metrics()
         return {"metrics": [{"name": n, "label_sets": sets} for n, sets in metrics.items()]}
     return _points(request.args, runtime)

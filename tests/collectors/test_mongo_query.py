@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import timedelta
 
 import mongomock
@@ -13,16 +15,40 @@ from metricwatch.collectors.declared import parse_declared
 from metricwatch.collectors.http import HttpClient
 
 URL = "mongodb://orders.example:27017"
+LIVE_URL = os.environ.get("MONGO_TEST_URL", "")
+DB = f"shop_{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture
-def shop():
-    client = mongomock.MongoClient(tz_aware=True)
-    orders = client.shop.orders
-    orders.insert_many([{"status": s, "region": r, "total": t, "created_at": AT - timedelta(minutes=m)}
-                        for s, r, t, m in [("paid", "eu", 10, 1), ("paid", "us", 20, 2), ("open", "eu", 5, 3),
-                                           ("paid", "eu", 7, 30)]])
-    return client
+@pytest.fixture(params=[
+    pytest.param("mongomock"),
+    pytest.param("live", marks=pytest.mark.skipif(
+        not LIVE_URL, reason="MONGO_TEST_URL is not set: the live mongo_query run needs a real server")),
+])
+def shop(request):
+    if request.param == "mongomock":
+        client = mongomock.MongoClient(tz_aware=True)
+    else:
+        from pymongo import MongoClient
+        client = MongoClient(LIVE_URL, serverSelectionTimeoutMS=5000, tz_aware=True)
+    client[DB].orders.insert_many([
+        {"status": s, "region": r, "total": t, "created_at": AT - timedelta(minutes=m)}
+        for s, r, t, m in [("paid", "eu", 10, 1), ("paid", "us", 20, 2), ("open", "eu", 5, 3), ("paid", "eu", 7, 30)]])
+    yield _Unclosable(client)
+    client.drop_database(DB)
+    client.close()
+
+
+class _Unclosable:
+    """The collector closes its client after each run; the fixture's must outlive it."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __getitem__(self, name):
+        return self.client[name]
+
+    def close(self):
+        pass
 
 
 def context(make_settings, client, seen):
@@ -35,7 +61,7 @@ def context(make_settings, client, seen):
 
 def collector(**params):
     return parse_declared([{"name": "orders", "kind": "mongo_query", "metric": "orders", "labels": {"shop": "a"},
-                            "params": {"url": "${SHOP_MONGO_URL}", "database": "shop", "collection": "orders",
+                            "params": {"url": "${SHOP_MONGO_URL}", "database": DB, "collection": "orders",
                                        **params}}])["orders"]
 
 

@@ -8,7 +8,7 @@ FUNCTIONS := $(patsubst functions/%/main.py,%,$(wildcard functions/*/main.py))
 .PHONY: help venv vendor test bench clean
 
 help:  ## list targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -hE '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(VENV)/.installed: requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -95,3 +95,20 @@ def test_the_dispatcher_routes_the_first_path_segment_to_its_function():
     assert client.get("/").json == {"functions": {"query": "http://127.0.0.1:8080/query"}}
     missing = client.get("/nope")
     assert missing.status_code == 404 and "nope" in missing.json["error"]
+
+
+def test_after_a_long_pause_missed_ticks_are_not_replayed(source):
+    source.route("/fn", {"stored": 1})
+    now = [datetime(2026, 11, 20, 11, 0, 30, tzinfo=UTC)]
+    stop = threading.Event()
+    scheduler = LocalScheduler([job()], source.url, stop, clock=lambda: now[0])
+    now[0] += timedelta(hours=8)  # the machine slept through 480 ticks
+    thread = threading.Thread(target=scheduler.run)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not source.seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # room for any replayed tick to arrive
+    stop.set()
+    thread.join(timeout=2)
+    assert len(source.seen) == 1 and scheduler.upcoming["j"] == datetime(2026, 11, 20, 19, 1, tzinfo=UTC)

@@ -74,8 +74,8 @@ class LocalScheduler:
         while not self.stop.is_set() and self.upcoming:
             now = self.clock()
             for name, at in list(self.upcoming.items()):
-                if at <= now:
-                    self.upcoming[name] = next_fire(by_name[name], at)
+                if at <= now:  # after a sleep (laptop lid) only the latest missed tick fires, as Cloud Scheduler
+                    self.upcoming[name] = next_fire(by_name[name], now)
                     threading.Thread(target=self.fire, args=(by_name[name], at), daemon=True,
                                      name=f"fire-{name}").start()
             wait = (min(self.upcoming.values()) - self.clock()).total_seconds()

@@ -112,3 +112,13 @@ def test_a_sample_that_is_not_a_number_is_the_sources_fault(make_runtime, monkey
     monkeypatch.setitem(REGISTRY, "odd", lambda ctx: [Sample("m", value)])
     status, body = run(make_runtime(), name="odd")
     assert status == 502 and "bad sample" in body["error"]
+
+
+@pytest.mark.parametrize("header, stamped", [
+    ("2026-11-20T12:00:00.123456Z", AT + timedelta(milliseconds=123)),  # MongoDB keeps milliseconds
+    ("2026-11-20T14:00:00+02:00", AT),
+])
+def test_the_schedule_time_is_read_as_rfc3339_in_utc(runtime, collection, header, stamped):
+    run(runtime, schedule_time=header)
+    run(runtime, schedule_time=header)
+    assert {d["time"] for d in collection.find()} == {stamped} and collection.count_documents({}) == 2

@@ -56,10 +56,13 @@ def speed(model: str, repeats: int = 200) -> str:
     fitted = create_model(model).fit(ts[:-1], x[:-1])
     train = time.perf_counter() - started
     ctx = fitted.context_points
-    started = time.perf_counter()
-    for _ in range(repeats):
-        fitted.score(ts[-1 - ctx:], x[-1 - ctx:], start=ctx)
-    per_point = (time.perf_counter() - started) / repeats
+    batches = []
+    for _ in range(5):  # the best of 5 batches, as timeit does: other load only ever adds time
+        started = time.perf_counter()
+        for _ in range(repeats):
+            fitted.score(ts[-1 - ctx:], x[-1 - ctx:], start=ctx)
+        batches.append((time.perf_counter() - started) / repeats)
+    per_point = min(batches)
     import pickle
 
     size = len(pickle.dumps(fitted))

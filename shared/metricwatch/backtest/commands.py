@@ -11,6 +11,7 @@ from metricwatch.backtest.csvio import Series, parse_stamps, read_series, write_
 from metricwatch.backtest.progress import Progress
 from metricwatch.backtest.replay import ReplayConfig, replay
 from metricwatch.backtest.runner import backtest_dir, csv_files
+from metricwatch.detection.models.base import Scores
 from metricwatch.store.base import MetricStore
 
 
@@ -44,7 +45,8 @@ def run_plot(csv: str, png: str, config: ReplayConfig, windows: list[tuple[float
 
 
 def backtest_stored(store: MetricStore, metric: str, labels: dict[str, str], start: datetime | None,
-                    end: datetime | None, config: ReplayConfig):
+                    end: datetime | None, config: ReplayConfig) -> tuple[Series, Scores]:
+    """Replay one stored series (by metric name and labels) and return it with its scores."""
     from metricwatch.backtest.stored import stored_series
 
     series = stored_series(store, metric, labels, start, end)

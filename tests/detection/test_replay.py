@@ -13,8 +13,10 @@ from .series_factory import messy, seasonal_series
 CONFIG = ReplayConfig("robust_seasonal")
 
 
-def test_changing_a_future_value_changes_no_earlier_score_through_retraining() -> None:
+@pytest.mark.parametrize("tidy", [True, False], ids=["clean", "messy timestamps"])
+def test_changing_a_future_value_changes_no_earlier_score_through_retraining(tidy: bool) -> None:
     ts, x = seasonal_series(days=4.0)
+    ts = ts if tidy else messy(ts)
     before = replay(ts, x, CONFIG)
     for cut in (300, 700, 1000):
         changed = x.copy()

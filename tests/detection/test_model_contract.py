@@ -36,6 +36,14 @@ def test_scores_are_in_0_1_and_verdicts_are_minus_one_or_one(name: str, data) ->
 
 
 @pytest.mark.parametrize("name", MODELS)
+def test_nothing_to_score_gives_empty_scores(name: str, data) -> None:
+    ts, x = data
+    model = trained(name, ts, x)
+    assert len(model.score(ts[:0], x[:0]).score) == 0
+    assert len(model.score(ts[:5], x[:5], start=5).anomaly) == 0
+
+
+@pytest.mark.parametrize("name", MODELS)
 def test_is_an_anomaly_model_with_params_as_attributes(name: str) -> None:
     model = create_model(name)
     assert isinstance(model, AnomalyModel) and model.name == name

@@ -71,7 +71,7 @@ class RobustSeasonalModel:
         seasonal = self._profile.at(timestamps)
         y = values - seasonal
         level = trailing_median(y, self.level_window)
-        return seasonal + level, y - level, np.diff(y, prepend=y[0])
+        return seasonal + level, y - level, np.diff(y, prepend=y[:1])
 
     def fit(self, timestamps: np.ndarray, values: np.ndarray) -> "RobustSeasonalModel":
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)

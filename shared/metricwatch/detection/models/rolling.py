@@ -12,11 +12,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 
 def _padded(x: np.ndarray, width: int) -> np.ndarray:
-    return np.concatenate((np.full(width, x[0]), x))
+    return np.concatenate((np.full(width, x[0] if len(x) else 0.0), x))
 
 
 def trailing_median(x: np.ndarray, width: int) -> np.ndarray:
     """Median of the `width` rows before each row (the row itself excluded)."""
+    if len(x) == 0:
+        return np.empty(0)
     windows = sliding_window_view(_padded(x, width)[:-1], width)
     half = width // 2
     if width % 2:
@@ -27,6 +29,8 @@ def trailing_median(x: np.ndarray, width: int) -> np.ndarray:
 
 def trailing_max(x: np.ndarray, width: int, start: int = 0) -> np.ndarray:
     """Largest of the `width` rows before each row from `start` on (the row itself excluded)."""
+    if len(x) <= start:
+        return np.empty(0)
     padded = np.concatenate((np.full(width, -np.inf), x))[:-1]
     return sliding_window_view(padded[start:], width).max(axis=1)
 

@@ -15,7 +15,8 @@ Why a point is flagged, in the words the verdict carries:
 The score is log10(1/p) / `max_digits`, clipped to [0, 1], and the verdict
 fires at `alert_digits` (p = 1e-4 by default). One event fires once: a row
 scores only if it is more surprising than every row of the previous
-`refractory` rows (recomputed from context, so live and backtest agree).
+`refractory_hours` (at most `max_refractory` rows; recomputed from context,
+so live and backtest agree).
 """
 
 from __future__ import annotations
@@ -43,28 +44,33 @@ class RobustSeasonalModel:
     name: ClassVar[str] = "robust_seasonal"
 
     def __init__(self, level_window: int = 32, seasonality: str = "auto", min_seasonal_gain: float = 0.3,
-                 tail_quantile: float = 0.9, refractory: int = 400, stuck_factor: float = 4.0,
+                 tail_quantile: float = 0.9, refractory_hours: float = 24.0, max_refractory: int = 400,
+                 stuck_factor: float = 4.0,
                  min_stuck: int = 12, band_z: float = 4.0, max_digits: float = 12.0,
                  alert_digits: float = 4.0) -> None:
         if seasonality not in SEASONALITIES:
             raise ValueError(f"seasonality must be one of {SEASONALITIES}")
-        if level_window < 2 or refractory < 0 or min_stuck < 2 or not 0.5 <= tail_quantile < 1:
-            raise ValueError("need level_window >= 2, refractory >= 0, min_stuck >= 2, 0.5 <= tail_quantile < 1")
+        if level_window < 2 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
+                or not 0.5 <= tail_quantile < 1:
+            raise ValueError("need level_window >= 2, refractory_hours >= 0, max_refractory >= 0, "
+                             "min_stuck >= 2, 0.5 <= tail_quantile < 1")
         self.level_window = level_window
         self.seasonality = seasonality
         self.min_seasonal_gain = min_seasonal_gain
         self.tail_quantile = tail_quantile
-        self.refractory = refractory
+        self.refractory_hours = refractory_hours
+        self.max_refractory = max_refractory
         self.stuck_factor = stuck_factor
         self.min_stuck = min_stuck
         self.band_z = band_z
         self.max_digits = max_digits
         self.alert_digits = alert_digits
-        self.context_points = level_window + refractory
+        self.context_points = level_window + max_refractory
         self._profile: Profile = FLAT
         self._scales = (1.0, 1.0)  # residual, jump
         self._tails: tuple[Tail, Tail] | None = None
         self._stuck_limit = float(min_stuck)
+        self._refractory = max_refractory  # rows; set from the sampling step at training
 
     def _deviations(self, timestamps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Expected value, residual and de-seasonalised jump of every row, from earlier rows only."""
@@ -84,6 +90,8 @@ class RobustSeasonalModel:
         self._scales = (_scale(resid, floor), _scale(jump, floor))
         self._tails = (fit_tail(np.abs(resid) / self._scales[0], self.tail_quantile),
                        fit_tail(np.abs(jump) / self._scales[1], self.tail_quantile))
+        step = float(np.median(np.abs(np.diff(ts)))) or 1.0
+        self._refractory = int(np.clip(round(self.refractory_hours * 3600.0 / step), 0, self.max_refractory))
         self._stuck_limit = max(self.stuck_factor * int(run_lengths(x).max()), float(self.min_stuck))
         return self
 
@@ -103,8 +111,8 @@ class RobustSeasonalModel:
         logp, expected = self.surprise(ts, x)
         raw = np.clip(-logp / self.max_digits, 0.0, 1.0)
         score = raw[start:]
-        if self.refractory:
-            score = np.where(score > trailing_max(raw, self.refractory, start), score, 0.0)
+        if self._refractory:
+            score = np.where(score > trailing_max(raw, self._refractory, start), score, 0.0)
         exp, half = expected[start:], self.band_z * self._scales[0]
         return Scores(score=score, anomaly=verdicts(score, self.alert_digits / self.max_digits),
                       expected=exp, lower=exp - half, upper=exp + half)

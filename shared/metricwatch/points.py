@@ -89,7 +89,7 @@ def parse_labels(raw: Any, index: int | None = None) -> dict[str, str]:
 def parse_timestamp(raw: Any, now: datetime, max_skew: timedelta, index: int | None = None) -> datetime:
     """ISO 8601 (naive means UTC) or epoch seconds; default now; never too far in the future."""
     if raw is None:
-        return now
+        return _to_millis(now)
     if isinstance(raw, bool):
         raise _fail("'timestamp' must be an ISO 8601 string or epoch seconds", "timestamp", index)
     if isinstance(raw, (int, float)):
@@ -108,7 +108,11 @@ def parse_timestamp(raw: Any, now: datetime, max_skew: timedelta, index: int | N
     if ts - now > max_skew:
         raise _fail(f"'timestamp' {ts.isoformat()} is more than {int(max_skew.total_seconds())}s "
                     "in the future", "timestamp", index)
-    # MongoDB stores milliseconds; truncate now so what we score is what we store.
+    return _to_millis(ts)
+
+
+def _to_millis(ts: datetime) -> datetime:
+    """MongoDB stores milliseconds; truncate now so what we score and answer is what we store."""
     return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
 
 

@@ -71,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     labels = dict(item.split("=", 1) for item in args.label)
     start = datetime.fromisoformat(args.start).replace(tzinfo=timezone.utc) if args.start else None
     end = datetime.fromisoformat(args.end).replace(tzinfo=timezone.utc) if args.end else None
-    return commands.run_stored(args.metric, labels, start, end, config, args.png, args.out, windows)
+    try:
+        return commands.run_stored(args.metric, labels, start, end, config, args.png, args.out, windows)
+    except LookupError as exc:
+        print(f"backtest: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -65,3 +65,12 @@ def test_every_setting_is_in_env_sample_and_readme():
 
 def test_env_sample_loads_as_valid_settings():
     load_settings({}, dotenv=ROOT / ".env.sample")
+
+
+def test_documented_defaults_are_the_code_defaults():
+    sample = (ROOT / ".env.sample").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for s in SETTINGS:
+        assert re.search(rf"^#?\s*{s.env}={re.escape(s.default)}$", sample, re.M), f".env.sample: {s.env}"
+        shown = f"`{s.default}`" if s.default else "(empty)"
+        assert f"| `{s.env}` | {shown} |" in readme, f"README configuration table: {s.env} default"

@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from metricwatch.backtest.nab_scorer import Profile, evaluate, file_rows, probation_length, scaled_sigmoid, sweep
+from metricwatch.backtest.nab_scorer import (Profile, as_nab_results, evaluate, file_rows, probation_length,
+                                             scaled_sigmoid, sweep)
 
 STANDARD = Profile("standard", tp=1.0, fp=0.11, fn=1.0)
 ROWS = [file_rows("f.csv", 100, [(40, 49)])]
@@ -34,6 +35,7 @@ def test_the_scaled_sigmoid_matches_the_paper_at_its_landmarks() -> None:
     assert scaled_sigmoid(-0.5) == pytest.approx(0.84828, abs=1e-5)
     assert scaled_sigmoid(0.0) == pytest.approx(0.0)
     assert scaled_sigmoid(3.5) == -1.0
+    assert scaled_sigmoid(3.0) == pytest.approx(-0.9999994, abs=1e-7)  # -1 only strictly beyond 3, as NAB
 
 
 def test_probation_is_15_percent_capped_at_750_rows() -> None:
@@ -81,3 +83,16 @@ def test_one_threshold_is_shared_by_every_file_of_the_corpus() -> None:
     a[40], b[[60, 70, 80]] = 0.5, 0.7  # firing g's three FPs is the price of any threshold <= 0.7
     best = sweep(rows, [a, b], STANDARD)
     assert (best.tp, best.fp) == (1, 3) and best.raw == pytest.approx(1 - 0.33)
+
+
+def test_nab_results_precision_keeps_12_significant_digits_so_scores_near_1_become_1() -> None:
+    rounded = as_nab_results(np.array([1 - 2e-13, 1 - 6e-13, 0.99999913933912, 0.5]))
+    assert rounded.tolist() == [1.0, 0.999999999999, 0.999999139339, 0.5]
+
+
+def test_at_nab_precision_a_near_tie_with_a_false_positive_can_no_longer_be_split() -> None:
+    scores = np.zeros(100)
+    scores[40], scores[90] = 1.0, 1 - 1e-13  # full precision keeps the window and drops the FP
+    exact, as_nab = sweep(ROWS, [scores], STANDARD), sweep(ROWS, [scores], STANDARD, digits=12)
+    assert (exact.threshold, exact.fp) == (1.0, 0) and exact.score == pytest.approx(100.0)
+    assert (as_nab.threshold, as_nab.fp) == (1.0, 1) and as_nab.raw == pytest.approx(1 - 0.11)

@@ -10,6 +10,12 @@ Per file, every row gets the weight it would earn if it were a detection:
 The first 15% of a file (at most 750 rows) is probationary and not scored.
 One threshold per profile is chosen over the whole corpus, and the total is
 normalised so that never firing scores 0 and a perfect detector 100.
+
+NAB's published scores were swept over the anomaly scores as its results
+CSVs hold them, 12 significant digits (the Python 2 tools it ran wrote floats
+so), not over the detector's full-precision floats. `sweep(..., digits=12)`
+reproduces that, so a published row can be checked exactly; our own headline
+scores sweep the full-precision scores.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 PROBATION_FRACTION = 0.15
+NAB_RESULTS_DIGITS = 12  # significant digits of anomaly_score in NAB's published results files
 
 
 @dataclass(frozen=True)
@@ -42,11 +49,28 @@ class FileRows:
 
 
 def scaled_sigmoid(position: np.ndarray) -> np.ndarray:
-    """2*sigmoid(-5x) - 1, and -1 beyond x = 3 (far past a window)."""
+    """2*sigmoid(-5x) - 1, and -1 beyond x = 3 (far past a window).
+
+    Strictly beyond, as NAB's sweeper does: at x = 3 exactly the formula gives
+    -0.9999994, and the published Windowed Gaussian totals carry that value.
+    """
     position = np.asarray(position, dtype=np.float64)
     with np.errstate(over="ignore"):
         value = 2.0 / (1.0 + np.exp(5.0 * position)) - 1.0
     return np.where(position > 3.0, -1.0, value)
+
+
+def as_nab_results(scores: np.ndarray, digits: int = NAB_RESULTS_DIGITS) -> np.ndarray:
+    """Anomaly scores rounded as NAB's published results CSVs store them ('%.12g').
+
+    The rounding matters only at the top: every score within 5e-13 of 1 becomes
+    exactly 1.0, so thresholds that full precision can tell apart merge into one
+    tie and NAB's sweep lands on a slightly worse one (Windowed Gaussian: 39.65
+    published, 40.13 at full precision). Use it to check a published row, not
+    to rank our models.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.char.mod(f"%.{digits}g", scores).astype(np.float64) if scores.size else scores
 
 
 def probation_length(n_rows: int) -> int:
@@ -106,8 +130,16 @@ def _deltas(rows: list[FileRows], profile: Profile, order_key: list[np.ndarray])
     return np.concatenate(scores), np.concatenate(deltas)
 
 
-def sweep(rows: list[FileRows], scores: list[np.ndarray], profile: Profile) -> Outcome:
-    """The best single threshold over the whole corpus, and the normalised score it gives."""
+def sweep(rows: list[FileRows], scores: list[np.ndarray], profile: Profile,
+          digits: int | None = None) -> Outcome:
+    """The best single threshold over the whole corpus, and the normalised score it gives.
+
+    `digits=None` sweeps the scores as given (our headline). `digits=12`
+    (NAB_RESULTS_DIGITS) first rounds them as NAB's results files did, which is
+    how its published scores were swept; the sweep itself is the same exact one.
+    """
+    if digits is not None:
+        scores = [as_nab_results(s, digits) for s in scores]
     n_windows = sum(f.n_windows for f in rows)
     null, perfect = -profile.fn * n_windows, profile.tp * n_windows
     s, delta = _deltas(rows, profile, scores)

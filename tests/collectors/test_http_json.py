@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collectors.test_collector_runs import run
+from metricwatch.collectors.http import _where
 from metricwatch.collectors.http_json import follow
 from metricwatch.errors import SourceUnavailable
 
@@ -58,3 +59,19 @@ def test_an_answer_that_is_not_json_is_a_502(make_runtime, source, declare):
     path = declare(entry(source.route("/stats", "<html>", content_type="text/html")))
     status, body = run(make_runtime(COLLECTORS_PATH=path), name="api")
     assert status == 502 and "did not answer JSON" in body["error"]
+
+
+def test_credentials_in_the_url_never_reach_the_answer_or_the_log(make_runtime, source, declare, caplog):
+    url = source.route("/down", {"error": "boom"}, status=503).replace("http://", "http://reader:s3cret@")
+    status, body = run(make_runtime(COLLECTORS_PATH=declare(entry(url + "?token=t0ken"))), name="api")
+    assert status == 502 and body["error"] == f"{source.url}/down answered 503"
+    assert "s3cret" not in caplog.text and "t0ken" not in caplog.text and "reader" not in caplog.text
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://u:p@example.com/api?key=k#f", "https://example.com/api"),
+    ("http://u@[::1]:8080/m", "http://[::1]:8080/m"),
+    ("http://u:p@host:notaport/m", "http://host/m"),
+])
+def test_a_source_is_named_by_scheme_host_port_and_path_only(url, shown):
+    assert _where(url) == shown

@@ -1,7 +1,8 @@
 """Outbound HTTP for collectors: every call has a timeout, every failure is a `SourceUnavailable`.
 
 A 502 tells Cloud Scheduler to retry; the message names the source (scheme,
-host and path only, so a token in a query string never reaches a log).
+host, port and path only, so neither `user:password@` nor a token in a query
+string ever reaches a response body or a log).
 """
 
 from __future__ import annotations
@@ -19,17 +20,37 @@ MAX_BYTES = 10 * 1024 * 1024
 
 
 def _where(url: str) -> str:
+    """The URL without credentials, query or fragment: what an error message may show."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:  # not a number: requests refuses it anyway, and we do not echo it
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 class HttpClient:
-    """GETs bounded by a per-call timeout and by the run's deadline, whichever comes first."""
+    """GETs bounded by a per-call timeout and by the run's deadline, whichever comes first.
+
+    One per run; `close()` (or `with`) releases its session's connections.
+    """
 
     def __init__(self, timeout_s: float, deadline: float | None = None) -> None:
         self.timeout_s = timeout_s
         self.deadline = deadline  # time.monotonic() value the run must finish by
         self.session = requests.Session()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _timeout(self) -> float:
         if self.deadline is None:

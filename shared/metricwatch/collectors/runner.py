@@ -9,9 +9,9 @@ stores only what the failed attempt did not.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
@@ -27,20 +27,32 @@ log = logging.getLogger(__name__)
 
 
 def within_deadline(name: str, fn: CollectFn, ctx: Context, seconds: float) -> list[Sample]:
-    """Run `fn` but answer by the deadline: a run past it is a 502, whatever the source is doing."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"collect-{name}")
-    future = pool.submit(lambda: list(fn(ctx)))
+    """Run `fn` but answer by the deadline: a run past it is a 502, whatever the source is doing.
+
+    The collector runs in a daemon thread that is never joined: one hung past the
+    deadline is abandoned (it ends at its own call timeout, or with the process),
+    and cannot hold up the answer nor the interpreter's exit (Ctrl-C on `make run`).
+    """
+    answer: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+    def work() -> None:
+        try:
+            answer.put((True, list(fn(ctx))))
+        except Exception as exc:  # handed to the caller, who decides what it means
+            answer.put((False, exc))
+
+    threading.Thread(target=work, name=f"collect-{name}", daemon=True).start()
     try:
-        return future.result(timeout=seconds)
-    except FutureTimeout:
+        ok, result = answer.get(timeout=seconds)
+    except queue.Empty:
         raise SourceUnavailable(f"collector {name!r} did not finish within its {seconds:g}s deadline") from None
-    except MetricwatchError:
-        raise
-    except Exception as exc:  # an unexpected answer shape is the source's problem: 502, retried
-        log.exception("collector %s failed", name)
-        raise SourceUnavailable(f"collector {name!r} failed: {type(exc).__name__}: {exc}") from None
-    finally:
-        pool.shutdown(wait=False)  # a hung call ends at its own timeout; we do not wait for it
+    if ok:
+        return result
+    if isinstance(result, MetricwatchError):
+        raise result
+    # an unexpected answer shape is the source's problem: 502, retried
+    log.error("collector %s failed", name, exc_info=result)
+    raise SourceUnavailable(f"collector {name!r} failed: {type(result).__name__}: {result}") from None
 
 
 def to_points(name: str, samples: Iterable[Sample], at: datetime) -> list[Point]:
@@ -60,9 +72,10 @@ def run_collector(runtime: Runtime, name: str, at: datetime, environ: Mapping[st
     settings, started = runtime.settings, time.monotonic()
     fn = resolve(name, settings)
     deadline = started + settings.collect_deadline_seconds
-    ctx = Context(now=at, settings=settings, environ=environ,
-                  http=HttpClient(settings.source_timeout_seconds, deadline))
-    points = to_points(name, within_deadline(name, fn, ctx, settings.collect_deadline_seconds), at)
+    with HttpClient(settings.source_timeout_seconds, deadline) as http:  # closed even when cut off
+        ctx = Context(now=at, settings=settings, environ=environ, http=http)
+        samples = within_deadline(name, fn, ctx, settings.collect_deadline_seconds)
+    points = to_points(name, samples, at)
     existing = runtime.store.existing_series_at([p.series for p in points], at)
     fresh = [p for p in points if p.series not in existing]
     stored = score_and_store(runtime.detector, fresh) if fresh else []

@@ -44,8 +44,9 @@ def test_timestamp_defaults_to_now_in_utc_and_naive_means_utc(runtime, collectio
 
 
 def test_epoch_seconds_are_accepted(runtime, collection):
-    call(push, runtime, json_body={"name": "a", "value": 1, "timestamp": 1_700_000_000})
-    assert stored(collection)[0]["time"] == datetime.fromtimestamp(1_700_000_000, timezone.utc)
+    epoch = int(datetime.now(timezone.utc).timestamp()) - 3600
+    call(push, runtime, json_body={"name": "a", "value": 1, "timestamp": epoch})
+    assert stored(collection)[0]["time"] == datetime.fromtimestamp(epoch, timezone.utc)
 
 
 def test_a_batch_is_stored_in_one_go(runtime, collection):
@@ -85,6 +86,11 @@ BAD_BODIES = [
     ("timestamp negative", {"name": "a", "value": 1, "timestamp": -5}, "out of range"),
     ("timestamp far future", {"name": "a", "value": 1, "timestamp": "2999-01-01T00:00:00Z"}, "in the future"),
     ("timestamp an object", {"name": "a", "value": 1, "timestamp": {"t": 1}}, "ISO 8601 string or epoch"),
+    ("timestamp past year 9999", {"name": "a", "value": 1, "timestamp": "9999-12-31T23:59:59-05:00"}, "out of range"),
+    ("timestamp before 1970", {"name": "a", "value": 1, "timestamp": "1969-12-31T23:59:59Z"}, "before 1970"),
+    ("timestamp year one", {"name": "a", "value": 1, "timestamp": "0001-01-01T00:00:00+01:00"}, "out of range"),
+    ("timestamp older than retention", {"name": "a", "value": 1, "timestamp": "2000-01-01T00:00:00Z"},
+     "older than the retention of 400 days"),
     ("unknown field", {"name": "a", "value": 1, "lables": {}}, "unknown field(s) 'lables'"),
     ("body a string", "hello", "body must be a point object or a list"),
     ("body a number", 42, "body must be a point object or a list"),
@@ -148,6 +154,20 @@ def test_other_methods_are_405(runtime, method):
     body, status, headers = push(request(method), runtime=runtime)
     assert status == 405 and headers["Allow"] == "POST"
     assert "not allowed" in json.loads(body)["error"]
+
+
+def test_with_retention_off_old_points_are_accepted(make_settings, collection):
+    runtime = build_runtime(make_settings(METRICS_RETENTION_DAYS="0"), store=MongoMetricStore(collection))
+    status, _ = call(push, runtime, json_body={"name": "a", "value": 1, "timestamp": "2000-01-01T00:00:00Z"})
+    assert status == 201
+
+
+def test_a_deployment_that_requires_tokens_refuses_to_serve_without_any(make_settings):
+    from metricwatch.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        make_settings(REQUIRE_PUSH_TOKENS="true", PUSH_TOKENS=" , ")
+    assert "PUSH_TOKENS is empty but REQUIRE_PUSH_TOKENS=true" in err.value.message
 
 
 class TestTokens:

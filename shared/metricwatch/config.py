@@ -49,6 +49,14 @@ def _tokens(raw: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in raw.split(",") if t.strip())
 
 
+def _bool(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
 def _log_level(raw: str) -> str:
     level = raw.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -90,6 +98,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUSH_TOKENS", "",
             "Comma-separated bearer tokens accepted by push and query. Empty: no token is required.",
             _tokens),
+    Setting("REQUIRE_PUSH_TOKENS", "false",
+            "true on public deployments: refuse to serve push and query when PUSH_TOKENS is empty, "
+            "so a blank secret cannot open them to everyone.", _bool),
     Setting("MAX_BATCH_POINTS", "5000", "Most points accepted in one push.", _positive_int),
     Setting("MAX_BODY_BYTES", "1048576", "Largest request body accepted, in bytes.", _positive_int),
     Setting("MAX_FUTURE_SKEW_SECONDS", "300",
@@ -127,6 +138,7 @@ class Settings:
     detection_metrics_path: str
     default_model: str
     push_tokens: tuple[str, ...]
+    require_push_tokens: bool
     max_batch_points: int
     max_body_bytes: int
     max_future_skew_seconds: int
@@ -160,6 +172,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: str | Path |
         except ValueError as exc:
             reason = "must be an integer" if "invalid literal" in str(exc) else str(exc)
             raise ConfigError(f"{setting.env}={raw!r}: {reason}", variable=setting.env) from None
+    if values["require_push_tokens"] and not values["push_tokens"]:
+        raise ConfigError("PUSH_TOKENS is empty but REQUIRE_PUSH_TOKENS=true: set at least one token",
+                          variable="PUSH_TOKENS")
     return Settings(**values)
 
 

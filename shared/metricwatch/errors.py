@@ -33,6 +33,12 @@ class InvalidInput(MetricwatchError):
 
     status = 400
 
+    @classmethod
+    def at(cls, message: str, field: str, index: int | None = None) -> "InvalidInput":
+        """An error about `field` of point `index` of a batch (the message says which point too)."""
+        where = f"point {index}: " if index is not None else ""
+        return cls(f"{where}{message}", field=field, index=index)
+
 
 class Unauthorized(MetricwatchError):
     status = 401
@@ -64,6 +70,12 @@ class StoreUnavailable(MetricwatchError):
     """MongoDB cannot be reached; 503 so the caller retries later."""
 
     status = 503
+
+
+class StoreError(MetricwatchError):
+    """MongoDB answered but refused: bad credentials, or part of a batch rejected (500, said how much)."""
+
+    status = 500
 
 
 class ModelError(MetricwatchError):

@@ -16,8 +16,10 @@ def push(request: Any, runtime: Runtime) -> Any:
     settings = runtime.settings
     check_token(request, settings.push_tokens)
     body = read_json(request, settings.max_body_bytes)
+    retention = settings.metrics_retention_days
     points = parse_points(body, now=datetime.now(timezone.utc),
                           max_skew=timedelta(seconds=settings.max_future_skew_seconds),
-                          max_points=settings.max_batch_points)
+                          max_points=settings.max_batch_points,
+                          max_age=timedelta(days=retention) if retention else None)
     stored = score_and_store(runtime.detector, points)
     return json_response({"stored": len(stored), "points": [describe(s) for s in stored]}, 201)

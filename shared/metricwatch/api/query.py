@@ -23,21 +23,13 @@ from metricwatch.errors import InvalidInput
 from metricwatch.ingest import describe
 from metricwatch.points import parse_labels, parse_name
 from metricwatch.runtime import Runtime
+from metricwatch.timeutil import parse_utc
 
 PARAMS = {"metric", "labels", "start", "end", "limit", "cursor", "list"}
 
 
 def parse_time(raw: str | None, field: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        ts = datetime.fromtimestamp(float(raw), tz=timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        try:
-            ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInput(f"'{field}' {raw[:64]!r} is not ISO 8601 or epoch seconds", field=field) from None
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    return parse_utc(raw, field) if raw else None
 
 
 def parse_label_filter(raw: str | None) -> dict[str, str]:
@@ -60,9 +52,10 @@ def parse_label_filter(raw: str | None) -> dict[str, str]:
 def parse_limit(raw: str | None, most: int) -> int:
     if not raw:
         return most
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    limit = int(raw) if raw.isascii() and raw.isdigit() else 0
+    if not 1 <= limit <= most:
         raise InvalidInput(f"'limit' must be an integer from 1 to {most}", field="limit")
-    return int(raw)
+    return limit
 
 
 def encode_cursor(after: tuple[datetime, str] | None) -> str | None:

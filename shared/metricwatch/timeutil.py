@@ -1,0 +1,49 @@
+"""One way to read a timestamp from outside: ISO 8601 or epoch seconds, always to aware UTC.
+
+Push bodies, query parameters and Cloud Scheduler headers all go through
+`parse_utc`, so they accept the same forms and fail the same way: an
+`InvalidInput` naming the field, never an OverflowError turned into a 500.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+
+from metricwatch.errors import InvalidInput
+
+EPOCH_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+MAX_EPOCH_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
+
+
+def _from_epoch(seconds: float, field: str, index: int | None) -> datetime:
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_EPOCH_SECONDS:
+        raise InvalidInput.at(f"'{field}' epoch seconds out of range (milliseconds are not accepted)", field, index)
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def _from_iso(text: str, field: str, index: int | None) -> datetime:
+    try:
+        ts = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    except ValueError:
+        raise InvalidInput.at(f"'{field}' {text[:64]!r} is not ISO 8601 or epoch seconds", field, index) from None
+    except OverflowError:
+        raise InvalidInput.at(f"'{field}' {text[:64]!r} is out of range", field, index) from None
+
+
+def parse_utc(raw: object, field: str, index: int | None = None) -> datetime:
+    """ISO 8601 (naive means UTC) or epoch seconds (a number, or digits in a string)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise InvalidInput.at(f"'{field}' must be an ISO 8601 string or epoch seconds", field, index)
+    if isinstance(raw, str) and EPOCH_TEXT.match(raw.strip()):
+        raw = float(raw)
+    if isinstance(raw, str):
+        return _from_iso(raw.strip(), field, index)
+    return _from_epoch(float(raw), field, index)
+
+
+def to_millis(ts: datetime) -> datetime:
+    """MongoDB stores milliseconds; truncate first so what we score and answer is what we store."""
+    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)

@@ -62,3 +62,34 @@ def test_an_unreadable_model_is_logged_and_gives_none(tmp_path, caplog):
     with caplog.at_level(logging.ERROR):
         assert ModelCache(store, refresh_seconds=0).get("m.joblib") is None
     assert "could not be read" in caplog.text and "m.joblib" in caplog.text
+
+
+class FlakyStore(FileModelStore):
+    """A bucket whose metadata calls fail while `down` is set."""
+
+    down = False
+
+    def version(self, name):
+        if self.down:
+            raise ConnectionError("bucket unavailable")
+        return super().version(name)
+
+
+def test_a_failing_check_keeps_the_model_already_in_memory(tmp_path, caplog):
+    store, clock = FlakyStore(tmp_path), Clock()
+    store.save("m.joblib", dumps({"v": 1}))
+    cache = ModelCache(store, refresh_seconds=10, clock=clock)
+    cache.get("m.joblib")
+    store.down, clock.now = True, 11
+    with caplog.at_level(logging.ERROR):
+        assert cache.get("m.joblib") == {"v": 1}
+    assert "keeping the one in memory" in caplog.text
+
+
+def test_the_cache_is_bounded_and_drops_the_least_recently_used(tmp_path):
+    store = FileModelStore(tmp_path)
+    for name in "abc":
+        store.save(f"{name}.joblib", dumps(name))
+    cache = ModelCache(store, refresh_seconds=60, clock=Clock(), max_entries=2)
+    cache.get("a.joblib"), cache.get("b.joblib"), cache.get("a.joblib"), cache.get("c.joblib")
+    assert list(cache._entries) == ["a.joblib", "c.joblib"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -40,31 +41,46 @@ class _Entry:
 
 
 class ModelCache:
+    """Per-instance cache, bounded (least recently used go first) for high-cardinality labels."""
+
     def __init__(self, store: ModelStore, refresh_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_entries: int = 4096) -> None:
         self.store = store
         self.refresh_seconds = refresh_seconds
         self.clock = clock
-        self._entries: dict[str, _Entry] = {}
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self.loads = 0  # how many times a model was downloaded and unpickled
 
     def get(self, name: str) -> Any | None:
         """The model stored under `name`, or None if there is none or it cannot be read."""
         now = self.clock()
         entry = self._entries.get(name)
-        if entry is not None and now - entry.checked < self.refresh_seconds:
-            return entry.model
+        if entry is None or now - entry.checked >= self.refresh_seconds:
+            entry = self._refresh(name, entry, now)
+        self._entries[name] = entry
+        self._entries.move_to_end(name)
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return entry.model
+
+    def _refresh(self, name: str, entry: _Entry | None, now: float) -> _Entry:
+        """Ask the bucket for the version; reload only when it changed.
+
+        A failing check (a bucket hiccup) keeps the model we already have, rather
+        than leaving the series without verdicts until the next refresh.
+        """
         try:
             version = self.store.version(name)
             if entry is None or version != entry.version:
                 entry = _Entry(*self._load(name, version), now)
         except Exception:
-            log.exception("model %s in %s could not be read; points are stored without a verdict",
-                          name, self.store.url)
-            entry = _Entry(None, None, now)
+            log.exception("model %s in %s could not be read; %s", name, self.store.url,
+                          "keeping the one in memory" if entry and entry.model is not None
+                          else "points are stored without a verdict")
+            entry = entry or _Entry(None, None, now)
         entry.checked = now
-        self._entries[name] = entry
-        return entry.model
+        return entry
 
     def _load(self, name: str, version: str | None) -> tuple[Any | None, str | None]:
         if version is None:

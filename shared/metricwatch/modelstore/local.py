@@ -19,25 +19,32 @@ class FileModelStore:
 
     def save(self, name: str, data: bytes) -> None:
         """Write to a temporary file and rename, so a reader never sees half a model."""
+        path = self._path(name)
         self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, self._path(name))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    @staticmethod
+    def _version(st: os.stat_result) -> str:
+        return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
 
     def version(self, name: str) -> str | None:
         try:
-            st = self._path(name).stat()
+            return self._version(self._path(name).stat())
         except FileNotFoundError:
             return None
-        return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
 
     def load(self, name: str) -> tuple[bytes, str] | None:
-        path = self._path(name)
+        """Bytes and the version of the very file read (fstat), even if a retrain replaces it meanwhile."""
         try:
-            with path.open("rb") as fh:
-                version = self.version(name)
-                return fh.read(), version or ""
+            with self._path(name).open("rb") as fh:
+                return fh.read(), self._version(os.fstat(fh.fileno()))
         except FileNotFoundError:
             return None
 

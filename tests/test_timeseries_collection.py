@@ -39,6 +39,7 @@ def test_the_collection_is_time_series_with_meta_granularity_and_ttl():
         "expireAfterSeconds": 30 * 86400,
     })
     assert db.calls[2] == ("create_index", "metrics", [("meta.series", 1), ("time", 1)], {"name": "series_time"})
+    assert db.calls[3] == ("create_index", "metrics", [("meta.name", 1), ("time", 1)], {"name": "name_time"})
 
 
 def test_retention_zero_means_no_expiry():
@@ -48,7 +49,7 @@ def test_retention_zero_means_no_expiry():
 def test_an_existing_collection_is_not_created_again():
     db = RecordingDatabase(existing=["metrics"])
     ensure_timeseries_collection(db, "metrics", "seconds", 1)
-    assert [c[0] for c in db.calls] == ["list_collection_names", "create_index"]
+    assert [c[0] for c in db.calls] == ["list_collection_names", "create_index", "create_index"]
 
 
 def test_losing_the_creation_race_to_another_instance_is_fine():

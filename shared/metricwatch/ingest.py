@@ -19,7 +19,12 @@ def describe(stored: StoredPoint) -> dict[str, Any]:
 
 
 def score_and_store(detector: Detector, points: Sequence[Point]) -> list[StoredPoint]:
-    """Score all points first, then write them in one batch: a failure writes nothing."""
+    """Score all points first, then write them in one batch.
+
+    Invalid input never gets here (validation refuses the whole batch first), and
+    a scoring failure writes nothing. If MongoDB refuses part of the batch, the
+    `StoreError` says how many points were written.
+    """
     verdicts = detector.score_points(points)
     stored = [StoredPoint(point=p, verdict=v) for p, v in zip(points, verdicts)]
     detector.store.insert(stored)

@@ -8,7 +8,7 @@ from typing import Any
 
 from metricwatch.config import Settings
 from metricwatch.store.base import MetricStore, SeriesData, StoredPoint
-from metricwatch.store.mongo import MongoMetricStore
+from metricwatch.store.mongo import MongoMetricStore, unavailable_as_503
 from metricwatch.store.timeseries import ensure_timeseries_collection
 
 __all__ = ["MetricStore", "SeriesData", "StoredPoint", "MongoMetricStore", "open_store"]
@@ -41,7 +41,8 @@ def open_store(settings: Settings) -> MongoMetricStore:
         # Local runs only: mongomock has no time-series collections, so a plain collection.
         db = _memory_client()[settings.mongo_db_name]
         return MongoMetricStore(db[settings.mongo_metrics_collection])
-    db = _client(settings.mongo_url, settings.mongo_timeout_ms)[settings.mongo_db_name]
+    with unavailable_as_503():  # a bad URL or a failed SRV lookup is named, not a traceback
+        db = _client(settings.mongo_url, settings.mongo_timeout_ms)[settings.mongo_db_name]
     collection = ensure_timeseries_collection(db, settings.mongo_metrics_collection,
                                               settings.mongo_timeseries_granularity,
                                               settings.metrics_retention_days)

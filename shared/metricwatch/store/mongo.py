@@ -24,27 +24,34 @@ import numpy as np
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
-from metricwatch.errors import StoreUnavailable
+from metricwatch.errors import StoreError, StoreUnavailable
 from metricwatch.series import canonical_labels, series_id
 from metricwatch.store.base import PointsPage, SeriesData, StoredPoint
 from metricwatch.store.query import META_FIELD, TIME_FIELD, from_document, points_query
 
 SERIES_INDEX = [(f"{META_FIELD}.series", ASCENDING), (TIME_FIELD, ASCENDING)]
+NAME_INDEX = [(f"{META_FIELD}.name", ASCENDING), (TIME_FIELD, ASCENDING)]
 
 
 @contextmanager
 def unavailable_as_503() -> Iterator[None]:
-    """Connection trouble becomes `StoreUnavailable` (503: retry later)."""
+    """Connection trouble is `StoreUnavailable` (503: retry later); a refusal is `StoreError` (500).
+
+    Only a connection failure is worth retrying blindly. A partly refused batch
+    says how many points were written, since a retry would write those again.
+    """
     try:
         yield
     except ConnectionFailure as exc:
         raise StoreUnavailable(f"MongoDB is unreachable: {type(exc).__name__}") from None
     except BulkWriteError as exc:
-        written = exc.details.get("nInserted", 0)
-        raise StoreUnavailable(f"MongoDB refused part of the batch ({written} written): "
-                               f"{exc.details.get('writeErrors', [{}])[0].get('errmsg', exc)}") from None
+        errors = exc.details.get("writeErrors", [])
+        first = errors[0] if errors else {}
+        raise StoreError(f"MongoDB refused {len(errors)} point(s) of the batch and wrote "
+                         f"{exc.details.get('nInserted', 0)}; first refused index {first.get('index')}: "
+                         f"{first.get('errmsg', exc)}", written=exc.details.get("nInserted", 0)) from None
     except PyMongoError as exc:
-        raise StoreUnavailable(f"MongoDB error: {exc}") from None
+        raise StoreError(f"MongoDB error: {exc}") from None
 
 
 def to_document(stored: StoredPoint) -> dict[str, Any]:

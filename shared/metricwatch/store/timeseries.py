@@ -12,7 +12,7 @@ from typing import Any
 
 from pymongo.errors import CollectionInvalid
 
-from metricwatch.store.mongo import META_FIELD, SERIES_INDEX, TIME_FIELD, unavailable_as_503
+from metricwatch.store.mongo import META_FIELD, NAME_INDEX, SERIES_INDEX, TIME_FIELD, unavailable_as_503
 
 
 def timeseries_options(granularity: str, retention_days: int) -> dict[str, Any]:
@@ -35,4 +35,5 @@ def ensure_timeseries_collection(db: Any, name: str, granularity: str, retention
                 pass  # another instance created it between our check and our create
         collection = db[name]
         collection.create_index(SERIES_INDEX, name="series_time")
+        collection.create_index(NAME_INDEX, name="name_time")  # listing, label sets, query by metric
     return collection

@@ -1,0 +1,30 @@
+"""How MongoDB failures reach the caller: retry-later for connection trouble, a plain account for refusals."""
+
+from __future__ import annotations
+
+import pytest
+from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure
+
+from metricwatch.errors import StoreError, StoreUnavailable
+from metricwatch.store.mongo import unavailable_as_503
+
+
+def test_connection_trouble_is_503_retry_later():
+    with pytest.raises(StoreUnavailable) as err, unavailable_as_503():
+        raise AutoReconnect("primary stepped down")
+    assert err.value.status == 503 and "unreachable" in err.value.message
+
+
+def test_a_partly_refused_batch_says_how_much_was_written():
+    details = {"nInserted": 7, "writeErrors": [{"index": 3, "errmsg": "document failed validation"}]}
+    with pytest.raises(StoreError) as err, unavailable_as_503():
+        raise BulkWriteError(details)
+    assert err.value.status == 500
+    assert "wrote 7" in err.value.message and "index 3" in err.value.message
+    assert err.value.details["written"] == 7
+
+
+def test_a_refusal_such_as_bad_credentials_is_not_called_unavailable():
+    with pytest.raises(StoreError) as err, unavailable_as_503():
+        raise OperationFailure("Authentication failed.", code=18)
+    assert err.value.status == 500 and "Authentication failed" in err.value.message

@@ -132,3 +132,24 @@ def test_a_warm_instance_picks_up_a_retrained_model(runtime, collection, tmp_pat
 def test_train_for_one_unknown_metric_is_404(runtime):
     status, body = call(train, runtime, method="POST", query={"metric": "nope"})
     assert status == 404 and "not listed" in body["error"]
+
+
+def test_a_batch_is_scored_in_time_order_with_context_from_before_its_earliest_point(store, tmp_path):
+    """Rows [t+1, t] score as [t, t+1] would: the later point never serves as the earlier one's context."""
+    seed(store, {})
+    detector = make_detector(store, tmp_path)
+    detector.train()
+    t = NOW - timedelta(minutes=3)
+    late, early = Point("latency", 100.0, t + timedelta(minutes=1)), Point("latency", 10_000.0, t)
+    backwards = detector.score_points([late, early])
+    forwards = detector.score_points([early, late])
+    assert backwards == forwards[::-1]
+    assert backwards[1]["anomaly"] == -1
+
+
+def test_a_series_whose_data_cannot_make_a_model_is_skipped_not_failed(store, tmp_path):
+    """robust_seasonal needs more history than the trainer's minimum: a reason, and no retry-worthy 500."""
+    seed(store, {}, n=50)
+    summary = make_detector(store, tmp_path, model="robust_seasonal").train()
+    assert summary.failed == [] and summary.models == []
+    assert summary.skipped and "points" in summary.skipped[0]["reason"]

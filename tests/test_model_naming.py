@@ -38,3 +38,10 @@ def test_different_label_sets_never_share_a_name(a, b):
 def test_names_hold_no_slash_and_keep_the_template(a):
     name = model_object_name("metric", "model", a)
     assert "/" not in name and name.startswith("metric_model") and name.endswith(".joblib")
+
+
+def test_very_long_label_sets_are_hashed_to_fit_bucket_and_file_names():
+    long_a = {f"k{i}": "v" * 100 for i in range(10)}
+    long_b = {**long_a, "k0": "w" * 100}
+    a, b = model_object_name("cpu", "m", long_a), model_object_name("cpu", "m", long_b)
+    assert a != b and len(a.encode()) < 255 and a.startswith("cpu_m_~")

@@ -7,11 +7,14 @@ one model file, whatever order the caller wrote the labels in.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Mapping
 from urllib.parse import quote
 
 Labels = Mapping[str, str]
+# Object names must fit GCS (1024 bytes) and file systems (255 bytes per name).
+MAX_LABEL_PART = 160
 
 
 def canonical_labels(labels: Labels | None) -> dict[str, str]:
@@ -41,7 +44,11 @@ def model_object_name(metric_name: str, model_name: str, labels: Labels | None) 
 
     The label part is omitted for a series without labels. Metric names cannot
     contain `=`, and a non-empty label part always does, so a labelled and an
-    unlabelled series never collide either.
+    unlabelled series never collide either. A label part longer than
+    `MAX_LABEL_PART` characters is replaced by `~` and its SHA-256: still one
+    name per label set, and `~` + hex (no `=`) cannot be a real label part.
     """
     part = labels_part(labels)
+    if len(part) > MAX_LABEL_PART:
+        part = "~" + hashlib.sha256(part.encode()).hexdigest()
     return f"{metric_name}_{model_name}_{part}.joblib" if part else f"{metric_name}_{model_name}.joblib"

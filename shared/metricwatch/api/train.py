@@ -1,8 +1,10 @@
 """POST|GET /train[?metric=NAME]: retrain models from stored history.
 
-Answers 200 with what was written and what was skipped and why; 500 with the
-same summary when any series failed, so Cloud Scheduler retries the run
-(training is idempotent: a retry rewrites the same objects).
+Answers 200 with what was written and what was skipped and why (a series whose
+data cannot make a model is skipped, not failed: retrying would not help);
+500 with the same summary when writing a model to the bucket failed, so Cloud
+Scheduler retries the run (training is idempotent: a retry rewrites the same
+objects).
 """
 
 from __future__ import annotations

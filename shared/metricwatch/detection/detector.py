@@ -89,14 +89,15 @@ class Detector:
         t0 = time.monotonic()
         try:
             model = create_model(watched.model, watched.train_params).fit(data.timestamps, data.values)
-            name = self.object_name(watched, labels)
-            self.models.save(name, dumps(model))
-        except MetricwatchError as exc:
-            summary.failed.append({**where, "reason": exc.message})
+        except MetricwatchError as exc:  # the data cannot make a model (too short, flat...): not retried
+            summary.skipped.append({**where, "reason": exc.message})
             return
-        except Exception as exc:  # one bad series must not stop the others; logged with its trace
-            log.exception("training %s %s failed", watched.name, labels)
-            summary.failed.append({**where, "reason": f"{type(exc).__name__}: {exc}"})
+        name = self.object_name(watched, labels)
+        try:
+            self.models.save(name, dumps(model))
+        except Exception as exc:  # the bucket failed: worth a retry of the run
+            log.exception("saving %s failed", name)
+            summary.failed.append({**where, "reason": f"saving {name}: {type(exc).__name__}: {exc}"})
             return
         summary.models.append({**where, "object": name, "points": len(data),
                                "seconds": round(time.monotonic() - t0, 3)})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
 from typing import Any, Sequence
 
 import numpy as np
@@ -17,11 +16,15 @@ Verdict = dict[str, Any]
 
 
 def group_by_series(points: Sequence[Point]) -> dict[str, list[int]]:
-    """Indices of the points of each series, in row order."""
+    """Indices of the points of each series, in time order (ties keep their row order).
+
+    A batch may arrive out of order; scoring it in time order, with context from
+    before its earliest point, is what the stored series will look like later.
+    """
     groups: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(points):
         groups[p.series].append(i)
-    return groups
+    return {key: sorted(idx, key=lambda i: points[i].timestamp) for key, idx in groups.items()}
 
 
 def context_for(model: AnomalyModel, store: MetricStore, first: Point) -> SeriesData:
@@ -39,6 +42,3 @@ def score_series(model: AnomalyModel, watched: WatchedMetric, context: SeriesDat
     scores = model.score(ts, values, start=len(context))
     return [{**scores.row(i), "model": watched.model} for i in range(len(points))]
 
-
-def epoch(dt: datetime) -> float:
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()

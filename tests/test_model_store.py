@@ -6,7 +6,6 @@ gcp-storage-emulator, started here as a subprocess.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys

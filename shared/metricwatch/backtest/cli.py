@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 from metricwatch.backtest.replay import DAY, ReplayConfig
 

@@ -140,8 +140,7 @@ def sweep(rows: list[FileRows], scores: list[np.ndarray], profile: Profile,
     """
     if digits is not None:
         scores = [as_nab_results(s, digits) for s in scores]
-    n_windows = sum(f.n_windows for f in rows)
-    null, perfect = -profile.fn * n_windows, profile.tp * n_windows
+    null = -profile.fn * sum(f.n_windows for f in rows)
     s, delta = _deltas(rows, profile, scores)
     order = np.argsort(-s, kind="stable")
     s, total = s[order], null + np.cumsum(delta[order])

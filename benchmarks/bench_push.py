@@ -69,6 +69,22 @@ def time_calls(runtime, bodies: list[object]) -> list[float]:
     return out
 
 
+def context_read_ms(runtime, n: int = 50) -> list[float]:
+    """The store read a model with context points costs per push (mongomock scans; a server uses the index)."""
+    from metricwatch.detection.scoring import context_for
+    from metricwatch.points import Point
+
+    name = runtime.detector.object_name(runtime.detector.catalog["bench"], {})
+    model = runtime.detector.cache.get(name)
+    probe = Point("bench", 1.0, datetime.now(timezone.utc))
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        context_for(model, runtime.store, probe)
+        out.append((time.perf_counter() - t0) * 1e3)
+    return out
+
+
 def point(i: int) -> dict:
     return {"name": "bench", "value": 100.0 + (i % 7)}
 
@@ -123,6 +139,9 @@ def main() -> None:
             print(summarise(f"{model}: warm push, 1 point", single))
             print(summarise(f"{model}: warm push, batch of 1000 points", batch, per=1000))
             print(f"{'':<52} model downloads+unpickles in all: {runtime.detector.cache.loads} (warm-up)")
+            context = context_read_ms(runtime)
+            if runtime.detector.cache.get(runtime.detector.object_name(runtime.detector.catalog["bench"], {})).context_points:
+                print(summarise(f"{model}: of which the context read (store)", context))
         orig = original_style(workdir, None, 100)
         print(summarise("original-style per point (load+frame+predict)", orig))
         ours = statistics.median(single)

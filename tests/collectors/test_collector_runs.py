@@ -132,6 +132,15 @@ def test_a_sample_that_is_not_a_number_is_the_sources_fault(make_runtime, monkey
     assert status == 502 and "bad sample" in body["error"]
 
 
+def test_two_samples_of_one_series_in_a_run_are_a_500_naming_it_and_nothing_is_stored(
+        make_runtime, monkeypatch, collection):
+    monkeypatch.setitem(REGISTRY, "twice", lambda ctx: [Sample("m", 1, {"k": "a"}), Sample("m", 2, {"k": "b"}),
+                                                        Sample("m", 3, {"k": "a"})])
+    status, body = run(make_runtime(), name="twice")
+    assert status == 500 and "'twice'" in body["error"] and '["m",{"k":"a"}]' in body["error"]
+    assert collection.count_documents({}) == 0
+
+
 @pytest.mark.parametrize("header, stamped", [
     ("2026-11-20T12:00:00.123456Z", AT + timedelta(milliseconds=123)),  # MongoDB keeps milliseconds
     ("2026-11-20T14:00:00+02:00", AT),

@@ -79,3 +79,20 @@ def test_an_aggregation_gives_a_point_per_result_with_its_fields_as_labels(make_
     samples = collector(aggregate=pipeline).collect(context(make_settings, shop, []))
     assert [(s.value, dict(s.labels)) for s in samples] == [(17.0, {"region": "eu", "shop": "a"}),
                                                             (20.0, {"region": "us", "shop": "a"})]
+
+
+@pytest.mark.parametrize("group_id, labels", [
+    ("$status", [{"group": "open", "shop": "a"}, {"group": "paid", "shop": "a"}]),  # a scalar _id is `group`
+    ({"status": "$status"}, [{"shop": "a", "status": "open"}, {"shop": "a", "status": "paid"}]),  # spread
+])
+def test_the_group_key_in_id_becomes_labels_so_groups_stay_apart(make_settings, shop, group_id, labels):
+    pipeline = [{"$group": {"_id": group_id, "value": {"$sum": 1}}}, {"$sort": {"_id": 1}}]
+    samples = collector(aggregate=pipeline).collect(context(make_settings, shop, []))
+    assert [(s.value, dict(s.labels)) for s in samples] == [(1.0, labels[0]), (3.0, labels[1])]
+
+
+def test_a_null_id_adds_no_label_and_result_fields_win_over_the_entrys_labels(make_settings, shop):
+    pipeline = [{"$group": {"_id": None, "value": {"$sum": "$total"}}},
+                {"$project": {"value": 1, "shop": {"$literal": "b"}}}]
+    [sample] = collector(aggregate=pipeline).collect(context(make_settings, shop, []))
+    assert (sample.value, dict(sample.labels)) == (42.0, {"shop": "b"})

@@ -61,3 +61,20 @@ def test_any_label_values_survive_the_exposition_escaping(labels, value):
     body = ",".join(f'{k}="{escape(v)}"' for k, v in labels.items())
     [(name, parsed, number)] = list(parse(f"m{{{body}}} {value!r}\n"))
     assert (name, parsed, number) == ("m", labels, value)
+
+
+def test_a_scraped_label_wins_over_the_entrys_so_series_stay_apart(make_runtime, source, declare, collection):
+    text = 'process_open_fds{job="api"} 1\nprocess_open_fds{job="worker"} 2\nprocess_open_fds 3\n'
+    path = declare(entry(source.route("/metrics", text, content_type="text/plain")))  # entry labels job=shop
+    status, body = run(make_runtime(COLLECTORS_PATH=path), name="scrape")
+    assert status == 200 and body["stored"] == 3
+    assert sorted((d["meta"]["labels"]["job"], d["value"]) for d in collection.find()) == [
+        ("api", 1.0), ("shop", 3.0), ("worker", 2.0)]
+
+
+def test_a_series_scraped_twice_is_a_500_naming_it_not_a_dropped_value(make_runtime, source, declare, collection):
+    text = 'process_open_fds{fd="x"} 1\nprocess_open_fds{fd="x"} 2\n'
+    path = declare(entry(source.route("/metrics", text, content_type="text/plain")))
+    status, body = run(make_runtime(COLLECTORS_PATH=path), name="scrape")
+    assert status == 500 and "two samples" in body["error"] and "process_open_fds" in body["error"]
+    assert collection.count_documents({}) == 0

@@ -2,9 +2,15 @@
 
 `count` is a filter: one point whose value is the number of matching documents.
 `aggregate` is a pipeline: one point per result document, its `value` field
-the value and its other fields (except `_id`) extra labels. With `time_field`
-and `window_minutes`, only documents with time_field in the window ending at
-the scheduled time count (a `$match` placed first).
+the value and its other fields extra labels. `_id`, where `$group` puts the
+group key, becomes labels too: a scalar `_id` (`{"_id": "$status"}`) the label
+`group`, a document `_id` (`{"_id": {"status": "$status"}}`) one label per
+field, a null `_id` (one group of everything) none. To name the label yourself,
+`$project` it (`{"_id": 0, "status": "$_id", "value": 1}`). The result's own
+labels win over the entry's `labels`, which only fill in. Two results with the
+same labels are an error of the run (see `runner.to_points`), never one dropped.
+With `time_field` and `window_minutes`, only documents with time_field in the
+window ending at the scheduled time count (a `$match` placed first).
 """
 
 from __future__ import annotations
@@ -46,10 +52,17 @@ def _query(entry: Any, ctx: Context, collection: Any, timeout_ms: int) -> list[S
     pipeline = ([{"$match": window}] if window else []) + params["aggregate"]
     samples = []
     for doc in collection.aggregate(pipeline, maxTimeMS=timeout_ms):
-        extra = {k: str(v) for k, v in doc.items() if k not in ("_id", "value")}
         samples.append(Sample(entry.metric, number(doc.get("value"), "an aggregation result's 'value'"),
-                              {**extra, **entry.labels}))
+                              {**entry.labels, **result_labels(doc)}))
     return samples
+
+
+def result_labels(doc: dict[str, Any]) -> dict[str, str]:
+    """An aggregation result's labels: its fields but `value`, with `_id` spread or named `group`."""
+    group = doc.get("_id")
+    by_id = {k: str(v) for k, v in group.items()} if isinstance(group, dict) else (
+        {} if group is None else {"group": str(group)})
+    return {**by_id, **{k: str(v) for k, v in doc.items() if k not in ("_id", "value")}}
 
 
 def collect(entry: Any, ctx: Context) -> list[Sample]:

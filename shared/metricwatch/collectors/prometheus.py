@@ -4,6 +4,13 @@
 or `http_request_duration_seconds_sum`); each matching sample becomes a point
 with its own labels plus the entry's. `params.match` optionally keeps only
 samples whose labels include these. NaN and infinite samples are skipped.
+
+A scraped label wins over an entry label of the same key (Prometheus calls
+this `honor_labels`): the scraped labels are what tell the target's series
+apart, so letting the entry overwrite them would merge distinct series, and a
+run must not start failing because an exporter added a label. The entry's
+labels only fill in. The same series scraped twice is an error of the run
+(see `runner.to_points`), never one value dropped.
 """
 
 from __future__ import annotations
@@ -52,6 +59,6 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, str], float]]:
 def collect(entry: Any, ctx: Context) -> list[Sample]:
     text = ctx.http.get_text(entry.resolved_url(ctx.environ), headers=entry.resolved_headers(ctx.environ))
     wanted, match = set(entry.params["series"]), entry.params.get("match", {})
-    return [Sample(name, value, {**labels, **entry.labels})
+    return [Sample(name, value, {**entry.labels, **labels})
             for name, labels, value in parse(text)
             if name in wanted and math.isfinite(value) and all(labels.get(k) == v for k, v in match.items())]

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 from metricwatch.collectors import resolve
 from metricwatch.collectors.base import CollectFn, Context, Sample
 from metricwatch.collectors.http import HttpClient
-from metricwatch.errors import InvalidInput, MetricwatchError, SourceUnavailable
+from metricwatch.errors import ConfigError, InvalidInput, MetricwatchError, SourceUnavailable
 from metricwatch.ingest import describe, score_and_store
 from metricwatch.points import Point, parse_labels, parse_name, parse_value
 from metricwatch.runtime import Runtime
@@ -56,14 +56,26 @@ def within_deadline(name: str, fn: CollectFn, ctx: Context, seconds: float) -> l
 
 
 def to_points(name: str, samples: Iterable[Sample], at: datetime) -> list[Point]:
-    """Validated points stamped `at`; a bad sample is the source's fault (502), naming it."""
+    """Validated points stamped `at`, exactly one per series.
+
+    A bad sample is the source's fault (502, naming it). Two samples of the same
+    series in one run are a ConfigError (500) naming the series, never a silent
+    drop: both would be stamped with the same time, so one value would be lost.
+    It is the collector's definition that cannot tell its results apart (an
+    aggregation whose results carry no distinguishing field, labels that
+    overwrite each other, code returning a series twice); retrying would give
+    the same answer, so it is not a 502 but an error to fix in the collector.
+    """
     points: dict[str, Point] = {}
-    try:
-        for s in samples:
+    for s in samples:
+        try:
             p = Point(parse_name(s.name), parse_value(s.value), at, parse_labels(dict(s.labels)))
-            points.setdefault(p.series, p)  # one point per series per run
-    except InvalidInput as exc:
-        raise SourceUnavailable(f"collector {name!r} produced a bad sample: {exc.message}") from None
+        except InvalidInput as exc:
+            raise SourceUnavailable(f"collector {name!r} produced a bad sample: {exc.message}") from None
+        if p.series in points:
+            raise ConfigError(f"collector {name!r} produced two samples of the series {p.series[:300]} in one run; "
+                              "give each result labels that tell it apart", series=p.series[:300])
+        points[p.series] = p
     return list(points.values())
 
 

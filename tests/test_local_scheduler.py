@@ -7,9 +7,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
-from collectors.local_source import start_source
+from collectors.local_source import source  # noqa: F401  (the local source server fixture)
 from metricwatch.local.apps import Dispatcher
 from metricwatch.local.scheduler import LocalScheduler, backoff, next_fire
 from metricwatch.schedule import ScheduledJob
@@ -23,14 +21,6 @@ def job(cron="* * * * *", tz="Etc/UTC", retry_count=2, min_backoff=0, max_backof
                         retry={"retry_count": retry_count, "min_backoff_seconds": min_backoff,
                                "max_backoff_seconds": max_backoff, "max_doublings": doublings,
                                "max_retry_duration_seconds": 0})
-
-
-@pytest.fixture
-def source():
-    src = start_source()
-    yield src
-    src.server.shutdown()
-    src.server.server_close()
 
 
 def test_ticks_follow_the_jobs_time_zone_across_daylight_saving():

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 
-from collectors.local_source import LocalSource, start_source
+from collectors.local_source import source  # noqa: F401  (the local source server fixture)
 from metricwatch.runtime import Runtime, build_runtime
 from metricwatch.store import MongoMetricStore
 
 SCHEDULED = "2026-11-20T12:00:00Z"
-
-
-@pytest.fixture
-def source() -> Iterator[LocalSource]:
-    src = start_source()
-    yield src
-    src.server.shutdown()
-    src.server.server_close()
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""A local HTTP server standing in for a collector's source: tests never touch the internet."""
+"""A local HTTP server standing in for a collector's source: tests never touch the internet.
+
+The `source` fixture is defined here once; a test module or conftest imports it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 
 @dataclass
@@ -69,3 +74,11 @@ def start_source() -> LocalSource:
     server.RequestHandlerClass = _handler(source)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return source
+
+
+@pytest.fixture
+def source() -> Iterator[LocalSource]:
+    src = start_source()
+    yield src
+    src.server.shutdown()
+    src.server.server_close()

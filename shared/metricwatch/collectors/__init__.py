@@ -16,17 +16,23 @@ from metricwatch.errors import ConfigError, NotFound
 __all__ = ["CollectFn", "Context", "Sample", "collector", "known", "resolve"]
 
 
-def known(settings: Settings) -> set[str]:
-    """Every collector name: registered in code or declared in the collectors file."""
+def _all(settings: Settings) -> dict[str, CollectFn]:
+    """Every collector by name; a name both in code and in the collectors file is refused."""
     declared = load_declared(settings.collectors_path)
     clash = set(declared) & set(REGISTRY)
     if clash:
         raise ConfigError(f"collectors {sorted(clash)} are both written in code and declared in "
                           f"{settings.collectors_path}")
-    return set(REGISTRY) | set(declared)
+    return {**REGISTRY, **{name: entry.collect for name, entry in declared.items()}}
+
+
+def known(settings: Settings) -> set[str]:
+    """Every collector name: registered in code or declared in the collectors file."""
+    return set(_all(settings))
 
 
 def resolve(name: str, settings: Settings) -> CollectFn:
-    if name not in known(settings):
-        raise NotFound(f"no collector named {name!r}; known: {sorted(known(settings))}")
-    return REGISTRY.get(name) or load_declared(settings.collectors_path)[name].collect
+    collectors = _all(settings)
+    if name not in collectors:
+        raise NotFound(f"no collector named {name!r}; known: {sorted(collectors)}")
+    return collectors[name]

@@ -53,17 +53,20 @@ def test_start_is_inclusive_and_end_exclusive(filled):
     assert [p["value"] for p in body["points"]] == [20, 30]
 
 
-def test_pages_are_bounded_and_the_cursor_walks_through_all_points_once(filled):
-    values, cursor, pages = [], None, 0
+def test_pages_are_bounded_and_the_cursor_walks_through_all_points_once_in_time_order(filled):
+    seen, cursor, pages = [], None, 0
     while True:
         args = {"metric": "cpu", "limit": "5", **({"cursor": cursor} if cursor else {})}
         status, body = get(filled, **args)
         assert status == 200 and body["count"] <= 5
-        values += [p["value"] for p in body["points"]]
+        seen += [(p["timestamp"], p["value"]) for p in body["points"]]
         pages, cursor = pages + 1, body["next"]
         if cursor is None:
             break
-    assert pages == 3 and sorted(values) == sorted(m * 10 + b for m in range(6) for b in (0, 1))
+    assert pages == 3
+    assert [t for t, _ in seen] == [(NOW + timedelta(minutes=m)).isoformat() for m in range(6) for _ in "ab"]
+    assert [v // 10 for _, v in seen] == [m for m in range(6) for _ in "ab"]  # each value at its own minute
+    assert sorted(v for _, v in seen) == sorted(m * 10 + b for m in range(6) for b in (0, 1))  # every point once
 
 
 def test_the_page_size_never_exceeds_query_max_points(make_settings, collection):

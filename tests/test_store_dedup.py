@@ -5,52 +5,12 @@ Run on mongomock always and on a real MongoDB time-series collection when MONGO_
 
 from __future__ import annotations
 
-import os
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import mongomock
 import pytest
 
 from metricwatch.errors import InvalidInput
-from metricwatch.points import Point
-from metricwatch.store import MongoMetricStore, StoredPoint
-from metricwatch.store.timeseries import ensure_timeseries_collection
-
-T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
-LIVE_URL = os.environ.get("MONGO_TEST_URL", "")
-
-
-def _mongomock_store():
-    yield MongoMetricStore(mongomock.MongoClient(tz_aware=True).db.metrics)
-
-
-def _live_store():
-    from pymongo import MongoClient
-
-    client = MongoClient(LIVE_URL, serverSelectionTimeoutMS=5000, tz_aware=True)
-    db = client[f"metricwatch_test_{uuid.uuid4().hex[:8]}"]
-    try:
-        yield MongoMetricStore(ensure_timeseries_collection(db, "metrics", "seconds", 30))
-    finally:
-        client.drop_database(db.name)
-
-
-@pytest.fixture(params=[
-    pytest.param("mongomock"),
-    pytest.param("live", marks=pytest.mark.skipif(
-        not LIVE_URL, reason="MONGO_TEST_URL is not set: the live MongoDB contract run needs a real server "
-                             "(e.g. MONGO_TEST_URL=mongodb://localhost:27017)")),
-])
-def store(request):
-    gen = _mongomock_store() if request.param == "mongomock" else _live_store()
-    yield next(gen)
-    gen.close()
-
-
-def pt(minutes: float, value: float, name: str = "cpu", verdict: dict | None = None, **labels: str) -> StoredPoint:
-    return StoredPoint(Point(name=name, value=value, timestamp=T0 + timedelta(minutes=minutes), labels=labels),
-                       verdict=verdict)
+from store_fixtures import T0, pt, store  # noqa: F401  (the store fixture, on mongomock and live MongoDB)
 
 
 # -- de-duplication ------------------------------------------------------------------------------
@@ -84,16 +44,18 @@ def test_find_points_filters_by_a_subset_of_labels_and_a_half_open_time_range(st
         (float(m), {"dc": "x", "user": "ion"}) for m in (1, 2, 3)]
 
 
-def test_pages_cover_every_point_once_even_when_timestamps_tie(store):
-    store.insert([pt(m // 3, m, user=str(m % 3)) for m in range(10)])
+def test_pages_cover_every_point_once_in_time_order_even_when_timestamps_tie(store):
+    store.insert([pt(m // 3, m, user=str(m % 3)) for m in reversed(range(10))])
     seen, after = [], None
     for _ in range(10):
         page = store.find_points("cpu", {}, None, None, limit=4, after=after)
-        seen += [s.point.value for s in page.points]
+        seen += [(s.point.timestamp, s.point.value) for s in page.points]
         after = page.after
         if after is None:
             break
-    assert sorted(seen) == [float(m) for m in range(10)] and len(seen) == 10
+    times, values = [t for t, _ in seen], [v for _, v in seen]
+    assert times == [T0 + timedelta(minutes=m // 3) for m in range(10)]  # time order across pages
+    assert sorted(values) == [float(m) for m in range(10)]  # every point once
 
 
 def test_a_cursor_that_no_page_gave_is_refused(store):

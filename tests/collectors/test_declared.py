@@ -51,8 +51,10 @@ def test_each_kind_checks_its_params(entry, says):
     assert says in err.value.message
 
 
-def test_a_secret_written_as_a_reference_is_accepted():
-    parse_declared([{**OK, "headers": {"Authorization": "Bearer ${API_TOKEN}"}}])
+def test_a_secret_written_as_a_reference_is_accepted_and_resolved_only_at_run_time():
+    [entry] = parse_declared([{**OK, "headers": {"Authorization": "Bearer ${API_TOKEN}"}}]).values()
+    assert entry.headers == {"Authorization": "Bearer ${API_TOKEN}"}
+    assert entry.resolved_headers({"API_TOKEN": "s3cret"}) == {"Authorization": "Bearer s3cret"}
 
 
 def test_the_projects_collectors_file_is_valid_and_every_collector_function_names_a_known_collector():

@@ -4,6 +4,9 @@ Settings reach code only as attributes of the `Settings` object
 (`settings.mongo_url`), so following `metricwatch` imports from `main.py` and
 collecting those attribute names gives the settings a function can read, without
 importing anything. The infra tests compare this with the function's manifest.
+
+A guard setting is checked by `load_settings` itself rather than read as an
+attribute; it counts as read wherever the setting it guards is.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from pathlib import Path
 from metricwatch.config import SETTINGS
 
 PACKAGE = "metricwatch"
+# guard => guarded: REQUIRE_PUSH_TOKENS=true makes an empty PUSH_TOKENS a ConfigError at load time.
+GUARDS = {"REQUIRE_PUSH_TOKENS": "PUSH_TOKENS"}
 
 
 def _module_file(package_root: Path, module: str) -> Path | None:
@@ -65,7 +70,7 @@ def settings_read(entry: Path, package_root: Path) -> set[str]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Attribute) and node.attr in by_attr:
                 read.add(by_attr[node.attr])
-    return read
+    return read | {guard for guard, guarded in GUARDS.items() if guarded in read}
 
 
 def cloud_required() -> set[str]:

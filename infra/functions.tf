@@ -44,7 +44,7 @@ resource "google_cloudfunctions2_function" "fn" {
     available_memory               = local.manifests[each.key].memory
     timeout_seconds                = local.manifests[each.key].timeout_seconds
     max_instance_count             = local.manifests[each.key].max_instances
-    service_account_email          = google_service_account.runtime.email
+    service_account_email          = local.account_emails[local.function_account[each.key]]
     all_traffic_on_latest_revision = true
     # Public functions take calls from anywhere; the others only from Cloud Scheduler,
     # which Cloud Run counts as internal traffic of the project.
@@ -57,12 +57,13 @@ resource "google_cloudfunctions2_function" "fn" {
       if contains(keys(local.setting_values), name) && !contains(keys(local.secret_settings), name)
     }
 
+    # Secret Manager values: MONGO_URL / PUSH_TOKENS if the manifest lists them, and its own "secrets".
     dynamic "secret_environment_variables" {
-      for_each = [for name in local.manifests[each.key].env : name if contains(keys(local.secret_settings), name)]
+      for_each = local.function_secrets[each.key]
       content {
-        key        = secret_environment_variables.value
+        key        = secret_environment_variables.key
         project_id = var.project_id
-        secret     = local.secret_settings[secret_environment_variables.value]
+        secret     = local.secret_ids[secret_environment_variables.value]
         version    = "latest"
       }
     }
@@ -70,8 +71,9 @@ resource "google_cloudfunctions2_function" "fn" {
 
   depends_on = [
     google_project_service.apis,
-    google_secret_manager_secret_iam_member.runtime_secrets,
-    google_storage_bucket_iam_member.runtime_models,
+    google_secret_manager_secret_iam_member.accessor,
+    google_storage_bucket_iam_member.writer_models,
+    google_storage_bucket_iam_member.reader_models,
     google_project_iam_member.build,
   ]
 }

@@ -1,12 +1,22 @@
-# Three service accounts, each with only what its job needs:
-#   runtime   - what the functions run as: objects of the model bucket, the two secrets.
+# Four service accounts, each with only what its job needs:
+#   writer    - what functions whose function.json says "model_bucket": "write" (the trainer) run as:
+#               object admin on the model bucket, and the secrets those functions read.
+#   reader    - what every other function runs as (push, query, the collectors): object viewer on
+#               the model bucket, and the secrets those functions read. Models are pickles, so
+#               loading one runs code: nothing that faces the internet may write them.
 #   scheduler - what Cloud Scheduler signs its OIDC tokens as: invoke the scheduled functions.
 #   build     - what Cloud Build runs as when it turns a source zip into a function image.
 
-resource "google_service_account" "runtime" {
-  account_id   = "${var.name_prefix}-runtime"
+resource "google_service_account" "writer" {
+  account_id   = "${var.name_prefix}-writer"
+  display_name = "metricwatch model writer"
+  description  = "Runs the functions that save models (model_bucket write, the trainer): model bucket object admin and their secrets."
+}
+
+resource "google_service_account" "reader" {
+  account_id   = "${var.name_prefix}-reader"
   display_name = "metricwatch functions runtime"
-  description  = "Runs every metricwatch function: model bucket objects and the Mongo/push-token secrets only."
+  description  = "Runs every function that only loads models (push, query, collectors): model bucket object viewer and their secrets."
 }
 
 resource "google_service_account" "scheduler" {
@@ -21,21 +31,26 @@ resource "google_service_account" "build" {
   description  = "Cloud Build identity for building the function images from the source bucket."
 }
 
-resource "google_storage_bucket_iam_member" "runtime_models" {
+resource "google_storage_bucket_iam_member" "writer_models" {
   bucket = google_storage_bucket.models.name
   role   = "roles/storage.objectAdmin"
-  member = google_service_account.runtime.member
+  member = google_service_account.writer.member
 }
 
-resource "google_secret_manager_secret_iam_member" "runtime_secrets" {
-  for_each = {
-    mongo_url   = google_secret_manager_secret.mongo_url.secret_id
-    push_tokens = google_secret_manager_secret.push_tokens.secret_id
-  }
+resource "google_storage_bucket_iam_member" "reader_models" {
+  bucket = google_storage_bucket.models.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.reader.member
+}
 
-  secret_id = each.value
+# One accessor grant per (account, secret) that a function running as the account reads
+# (local.secret_grants): the writer never sees PUSH_TOKENS, nobody sees an unused secret.
+resource "google_secret_manager_secret_iam_member" "accessor" {
+  for_each = local.secret_grants
+
+  secret_id = local.secret_ids[each.value.secret]
   role      = "roles/secretmanager.secretAccessor"
-  member    = google_service_account.runtime.member
+  member    = local.account_members[each.value.account]
 }
 
 # Builds: write logs and images, read the uploaded sources. Narrower than the broad

@@ -7,7 +7,8 @@ locals {
   # A function is any directory of functions/ with a main.py; its name is the deployed name.
   functions = toset([for f in fileset(local.functions_dir, "*/main.py") : dirname(f)])
 
-  # functions/<fn>/function.json: description, public, env, memory, timeout_seconds, max_instances.
+  # functions/<fn>/function.json: description, public, model_bucket, env, secrets, memory,
+  # timeout_seconds, max_instances (shared/metricwatch/ops/manifest.py validates them).
   manifests = { for fn in local.functions : fn => jsondecode(file("${local.functions_dir}/${fn}/function.json")) }
 
   # The schedule declaration shared with `make run` (shared/metricwatch/schedule.py validates it).
@@ -21,6 +22,18 @@ locals {
   python_runtime = "python311"
   entry_point    = "handle"
 
+  # The account a function runs as is decided by its manifest, never by its name: "write"
+  # (the trainer) runs as the writer, object admin on the model bucket; everything else as the reader.
+  function_account = { for fn in local.functions : fn => local.manifests[fn].model_bucket == "write" ? "writer" : "reader" }
+  account_members = {
+    writer = google_service_account.writer.member
+    reader = google_service_account.reader.member
+  }
+  account_emails = {
+    writer = google_service_account.writer.email
+    reader = google_service_account.reader.email
+  }
+
   model_bucket  = var.model_bucket_name != "" ? var.model_bucket_name : "${var.project_id}-${var.name_prefix}-models"
   source_bucket = var.source_bucket_name != "" ? var.source_bucket_name : "${var.project_id}-${var.name_prefix}-sources"
 
@@ -28,6 +41,29 @@ locals {
   secret_settings = {
     MONGO_URL   = google_secret_manager_secret.mongo_url.secret_id
     PUSH_TOKENS = google_secret_manager_secret.push_tokens.secret_id
+  }
+
+  # Extra secrets of a manifest ("secrets": a collector's tokens, connection strings), by
+  # "<fn>/<NAME>"; each is its own Secret Manager secret (secrets.tf), created without a value.
+  extra_secrets = {
+    for pair in flatten([for fn in local.functions : [for name in local.manifests[fn].secrets : { function = fn, name = name }]]) :
+    "${pair.function}/${pair.name}" => pair
+  }
+  secret_ids = merge(local.secret_settings, { for key, secret in google_secret_manager_secret.extra : key => secret.secret_id })
+
+  # What each function reads from Secret Manager: environment variable => key of secret_ids.
+  function_secrets = {
+    for fn in local.functions : fn => merge(
+      { for name in local.manifests[fn].env : name => name if contains(keys(local.secret_settings), name) },
+      { for name in local.manifests[fn].secrets : name => "${fn}/${name}" },
+    )
+  }
+
+  # Accessor grants: an account reads a secret only if a function running as it reads that secret.
+  secret_grants = {
+    for pair in distinct(flatten([
+      for fn, secrets in local.function_secrets : [for key in values(secrets) : { account = local.function_account[fn], secret = key }]
+    ])) : "${pair.account} ${pair.secret}" => pair
   }
 
   # Plain settings the deployment decides; a function receives only those its manifest lists.

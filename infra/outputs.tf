@@ -26,8 +26,8 @@ output "model_store_url" {
 }
 
 output "secrets" {
-  description = "Secret ids to fill with `gcloud secrets versions add` (see docs/deploy.md)."
-  value       = local.secret_settings
+  description = "Secret ids to fill with `gcloud secrets versions add` (see docs/deploy.md): MONGO_URL, PUSH_TOKENS, and <fn>/<NAME> for each name of a manifest's secrets."
+  value       = local.secret_ids
 }
 
 output "scheduler_jobs" {

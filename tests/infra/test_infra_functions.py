@@ -16,7 +16,7 @@ import pytest
 
 from metricwatch.config import SETTINGS
 from metricwatch.ops.codescan import cloud_required, settings_read
-from metricwatch.ops.manifest import load_manifest
+from metricwatch.ops.manifest import NOT_DEPLOYED, load_manifest
 from tfmodel import ROOT, block, load, resolve
 
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
@@ -91,6 +91,17 @@ def test_a_function_gets_every_setting_its_code_reads_whose_default_only_works_l
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_tunable_setting_the_code_reads_can_be_set_through_the_settings_variable(function: str):
+    """Terraform passes var.settings only for names the manifest lists, so the manifest lists them all,
+    but for those a deployment never sets (PORT, paths into the zip) and the public-only token guard."""
+    manifest = load_manifest(ROOT / "functions" / function)
+    read = settings_read(ROOT / "functions" / function / "main.py", PACKAGE) - NOT_DEPLOYED
+    if not manifest.public:
+        read.discard("REQUIRE_PUSH_TOKENS")
+    assert read <= set(manifest.env), f"functions/{function}/function.json env lacks {sorted(read - set(manifest.env))}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
 def test_a_function_gets_only_settings_its_code_reads(function: str):
     read = settings_read(ROOT / "functions" / function / "main.py", PACKAGE)
     env = set(load_manifest(ROOT / "functions" / function).env)
@@ -115,7 +126,10 @@ def test_mongo_url_and_push_tokens_come_from_secret_manager_only():
     assert set(secrets) == {"MONGO_URL", "PUSH_TOKENS"} <= {s.env for s in SETTINGS}
     assert not set(secrets) & set(TF.locals["setting_defaults"])
     dynamic = block(FN, "service_config")["dynamic"][0]["secret_environment_variables"]
-    assert block(dynamic, "content")["version"] == "latest"
+    assert dynamic["for_each"] == "${local.function_secrets[each.key]}"
+    assert block(dynamic, "content") == {"key": "${secret_environment_variables.key}", "project_id": "${var.project_id}",
+                                         "secret": "${local.secret_ids[secret_environment_variables.value]}",
+                                         "version": "latest"}
     assert "google_secret_manager_secret_version" not in TF.resources, "a secret value would land in the state"
     assert not [v for v in TF.variables if "mongo_url" in v or "token" in v]
     assert '"MONGO_URL", "PUSH_TOKENS"' in TF.variables["settings"]["validation"][0]["condition"]

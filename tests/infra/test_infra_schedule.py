@@ -81,19 +81,6 @@ def test_a_scheduled_run_cannot_outlive_its_attempt_deadline(job):
     assert timeout <= job.attempt_deadline_seconds, f"{job.function}: timeout {timeout}s > deadline"
 
 
-def test_the_runtime_account_holds_only_the_model_bucket_and_the_two_secrets():
-    member = "${google_service_account.runtime.member}"
-    grants = {(kind, name): r for kind, named in TF.resources.items() if "iam" in kind
-              for name, r in named.items() if r.get("member") == member}
-    assert set(grants) == {("google_storage_bucket_iam_member", "runtime_models"),
-                           ("google_secret_manager_secret_iam_member", "runtime_secrets")}
-    bucket = grants[("google_storage_bucket_iam_member", "runtime_models")]
-    assert bucket["bucket"] == "${google_storage_bucket.models.name}" and bucket["role"] == "roles/storage.objectAdmin"
-    secrets = grants[("google_secret_manager_secret_iam_member", "runtime_secrets")]
-    assert secrets["role"] == "roles/secretmanager.secretAccessor"
-    assert set(secrets["for_each"]) == {"mongo_url", "push_tokens"}
-
-
 def test_the_model_bucket_is_private_versioned_and_prunes_old_versions():
     models = TF.of_type("google_storage_bucket")["models"]
     assert models["uniform_bucket_level_access"] is True

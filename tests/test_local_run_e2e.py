@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,11 +18,13 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from conftest import ROOT, history
+from metricwatch.config import SETTINGS
 
 pytestmark = pytest.mark.slow
 COMMAND = "PYTHONPATH=shared $(PY) -m metricwatch.local"  # the recipe of `make run` in mk/run.mk
@@ -29,10 +32,17 @@ RETRY = {"retry_count": 1, "min_backoff_seconds": 1, "max_backoff_seconds": 2, "
          "max_retry_duration_seconds": 30}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def port_to_ask() -> str:
+    """PORT=0 (the server binds a free port and names it in its banner) once PORT accepts 0; until
+    then a port free right now, which another process may take before ours binds it (then we retry)."""
+    [setting] = [s for s in SETTINGS if s.env == "PORT"]
+    try:
+        setting.parse("0")
+        return "0"
+    except ValueError:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return str(s.getsockname()[1])
 
 
 def write_declarations(tmp: Path) -> dict[str, str]:
@@ -51,21 +61,28 @@ def write_declarations(tmp: Path) -> dict[str, str]:
 @pytest.fixture
 def local_system(tmp_path):
     assert COMMAND in (ROOT / "mk" / "run.mk").read_text(), "make run no longer starts what this test starts"
-    port = free_port()
-    env = {**os.environ, **write_declarations(tmp_path), "PORT": str(port), "MONGO_URL": "", "PUSH_TOKENS": "",
-           "PYTHONPATH": "shared", "LOG_LEVEL": "INFO"}
-    log = (tmp_path / "run.log").open("w+")
+    for attempt in range(3):
+        proc, log = start(tmp_path, attempt)
+        try:
+            base = wait_for_banner(proc, log)
+            if base:
+                yield proc, base, log
+                return
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log.close()
+    pytest.fail("the local system lost the race for a free port three times")
+
+
+def start(tmp_path: Path, attempt: int, **env: str) -> tuple[subprocess.Popen, Any]:
+    env = {**os.environ, **write_declarations(tmp_path), "PORT": port_to_ask(), "MONGO_URL": "", "PUSH_TOKENS": "",
+           "PYTHONPATH": "shared", "LOG_LEVEL": "INFO", **env}
+    log = (tmp_path / f"run-{attempt}.log").open("w+")
     proc = subprocess.Popen([sys.executable, "-m", "metricwatch.local"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(proc, base, log)
-        yield proc, base, log
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
+    return proc, log
 
 
 def output(log) -> str:
@@ -73,16 +90,19 @@ def output(log) -> str:
     return Path(log.name).read_text()
 
 
-def wait_until_ready(proc, base: str, log, timeout: float = 30) -> None:
+def wait_for_banner(proc, log, timeout: float = 30) -> str | None:
+    """The base URL the banner names, once the whole banner is out; None if the port was taken first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the local system exited early:\n{output(log)}"
-        try:
-            if requests.get(base + "/", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    pytest.fail(f"not ready within {timeout}s:\n{output(log)}")
+        text = output(log)
+        if "Ctrl-C stops everything." in text:
+            return re.search(r"(http://127\.0\.0\.1:\d+)/", text).group(1)
+        if proc.poll() is not None:
+            if "cannot serve" in text:  # the port we were given was taken before we bound it
+                return None
+            pytest.fail(f"the local system exited early:\n{text}")
+        time.sleep(0.1)
+    pytest.fail(f"no banner within {timeout}s:\n{output(log)}")
 
 
 def push_history_train_and_catch_an_outlier(base: str) -> None:
@@ -125,3 +145,15 @@ def test_the_whole_system_runs_locally(local_system):
     assert proc.wait(timeout=15) == 0
     text = output(log)
     assert "collect-random-fast" in text and "attempt 1: 200" in text and "stopped." in text
+
+
+def test_an_unreachable_mongodb_is_one_line_and_a_non_zero_exit_not_a_traceback(tmp_path):
+    proc, log = start(tmp_path, 0, MONGO_URL="mongodb://127.0.0.1:9", MONGO_TIMEOUT_MS="300")
+    try:
+        code = proc.wait(timeout=60)
+    finally:
+        log.close()
+    text = Path(log.name).read_text()
+    assert code != 0 and "Traceback" not in text
+    assert text.strip().splitlines() == [
+        "metricwatch: cannot start: MongoDB is unreachable: ServerSelectionTimeoutError"]

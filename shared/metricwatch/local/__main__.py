@@ -2,6 +2,11 @@
 
 Run from the repository root with `shared/` on PYTHONPATH. Settings come from
 the environment and `.env` as everywhere else (PORT, SCHEDULE_PATH, MONGO_URL...).
+The banner is printed once the port is bound and before anything is served or
+fired, so whoever reads it (a user, the end-to-end test) sees it first; it
+names the bound port (PORT=0 would bind a free one). Any error of ours at
+start (a bad setting, MongoDB unreachable) is one line on stderr and exit 1
+(2 for configuration), never a traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import threading
 from pathlib import Path
 
 from metricwatch.config import Settings
-from metricwatch.errors import ConfigError
+from metricwatch.errors import ConfigError, MetricwatchError
 from metricwatch.local.apps import Dispatcher, discover, load_apps
 from metricwatch.local.scheduler import LocalScheduler, rfc3339
 from metricwatch.schedule import ScheduledJob, load_schedule
@@ -43,19 +48,19 @@ def serve(settings: Settings) -> None:
     from metricwatch.runtime import get_runtime
 
     get_runtime()  # build the shared runtime (and store) now: bad settings fail before we listen
-    names, base_url = discover(FUNCTIONS_DIR), f"http://127.0.0.1:{settings.port}"
-    jobs = load_schedule(settings.schedule_path, FUNCTIONS_DIR)
-    server = make_server("127.0.0.1", settings.port, Dispatcher(load_apps(FUNCTIONS_DIR, names), base_url),
-                         threaded=True)
+    names, jobs = discover(FUNCTIONS_DIR), load_schedule(settings.schedule_path, FUNCTIONS_DIR)
+    dispatcher = Dispatcher(load_apps(FUNCTIONS_DIR, names), base_url="")
+    server = make_server("127.0.0.1", settings.port, dispatcher, threaded=True)
+    dispatcher.base_url = base_url = f"http://127.0.0.1:{server.server_port}"  # the port actually bound
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     scheduler = LocalScheduler(jobs, base_url, stop)
+    print(banner(settings, base_url, names, jobs, scheduler), flush=True)
     threads = [threading.Thread(target=server.serve_forever, name="http", daemon=True),
                threading.Thread(target=scheduler.run, name="scheduler", daemon=True)]
     for thread in threads:
         thread.start()
-    print(banner(settings, base_url, names, jobs, scheduler), flush=True)
     while not stop.wait(0.5):
         pass
     print("stopping...", flush=True)
@@ -68,11 +73,13 @@ def main() -> int:
     from metricwatch.runtime import get_runtime
 
     try:
-        settings = get_runtime().settings
-        serve(settings)
+        serve(get_runtime().settings)
     except ConfigError as exc:
         print(f"metricwatch: configuration error: {exc.message}", file=sys.stderr)
         return 2
+    except MetricwatchError as exc:  # e.g. StoreUnavailable: MONGO_URL names a server we cannot reach
+        print(f"metricwatch: cannot start: {exc.message}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"metricwatch: cannot serve: {exc}", file=sys.stderr)
         return 1

@@ -52,10 +52,15 @@ resource "google_cloudfunctions2_function" "fn" {
 
     # Only settings the function's manifest lists (tests/infra checks them against the code);
     # a listed setting with no value here or in var.settings keeps the code's default.
-    environment_variables = {
-      for name in local.manifests[each.key].env : name => local.setting_values[name]
-      if contains(keys(local.setting_values), name) && !contains(keys(local.secret_settings), name)
-    }
+    # A public function also gets REQUIRE_PUSH_TOKENS=true, whatever var.settings says: a blank
+    # PUSH_TOKENS secret then stops it with a ConfigError instead of letting every caller in.
+    environment_variables = merge(
+      {
+        for name in local.manifests[each.key].env : name => local.setting_values[name]
+        if contains(keys(local.setting_values), name) && !contains(keys(local.secret_settings), name)
+      },
+      { for name in ["REQUIRE_PUSH_TOKENS"] : name => "true" if local.manifests[each.key].public },
+    )
 
     # Secret Manager values: MONGO_URL / PUSH_TOKENS if the manifest lists them, and its own "secrets".
     dynamic "secret_environment_variables" {

@@ -138,8 +138,8 @@ variable "settings" {
   default     = {}
 
   validation {
-    condition     = alltrue([for name in keys(var.settings) : can(regex("^[A-Z][A-Z0-9_]*$", name)) && !contains(["MONGO_URL", "PUSH_TOKENS"], name)])
-    error_message = "settings keys must be UPPER_CASE setting names; MONGO_URL and PUSH_TOKENS come from Secret Manager only."
+    condition     = alltrue([for name in keys(var.settings) : can(regex("^[A-Z][A-Z0-9_]*$", name)) && !contains(["MONGO_URL", "PUSH_TOKENS", "REQUIRE_PUSH_TOKENS"], name)])
+    error_message = "settings keys must be UPPER_CASE setting names; MONGO_URL and PUSH_TOKENS come from Secret Manager only, REQUIRE_PUSH_TOKENS is always true on public functions."
   }
 }
 

@@ -115,7 +115,7 @@ def test_terraform_always_has_a_value_for_settings_whose_default_only_works_loca
 
 def test_the_function_environment_is_built_from_its_manifest_only():
     env = block(FN, "service_config")["environment_variables"]
-    assert env.startswith("${{for name in local.manifests[each.key].env : name => local.setting_values[name]")
+    assert env.startswith("${merge({for name in local.manifests[each.key].env : name => local.setting_values[name]")
     assert "contains(keys(local.setting_values), name)" in env, "an unvalued optional setting keeps its default"
     assert "!contains(keys(local.secret_settings), name)" in env, "secrets never become plain variables"
     assert TF.locals["setting_values"] == "${merge(local.setting_defaults, var.settings)}"
@@ -140,6 +140,28 @@ def test_a_public_function_is_guarded_by_the_application_token(function: str):
     manifest = load_manifest(ROOT / "functions" / function)
     if manifest.public:
         assert "PUSH_TOKENS" in manifest.env, f"{function} is public but reads no PUSH_TOKENS"
+
+
+def test_terraform_sets_require_push_tokens_true_on_every_public_function_and_only_there():
+    env = block(FN, "service_config")["environment_variables"]
+    assert env.endswith(', {for name in ["REQUIRE_PUSH_TOKENS"] : name => "true" if local.manifests[each.key].public})}'), \
+        "last in the merge, so nothing else can turn it off"
+    condition = TF.variables["settings"]["validation"][0]["condition"]
+    assert '"REQUIRE_PUSH_TOKENS"' in condition, "var.settings must not be able to set it"
+    assert "REQUIRE_PUSH_TOKENS" not in TF.locals["setting_defaults"]
+
+
+@pytest.mark.parametrize("function", [f for f in FUNCTIONS if load_manifest(ROOT / "functions" / f).public])
+def test_a_public_function_refuses_to_serve_with_a_blank_token_secret(function: str):
+    """What Terraform deploys: REQUIRE_PUSH_TOKENS=true and a secret version holding only a newline."""
+    from metricwatch.config import load_settings
+    from metricwatch.errors import ConfigError
+
+    assert {"PUSH_TOKENS", "REQUIRE_PUSH_TOKENS"} <= set(load_manifest(ROOT / "functions" / function).env)
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"REQUIRE_PUSH_TOKENS": "true", "PUSH_TOKENS": "\n"}, dotenv=None)
+    assert "PUSH_TOKENS" in str(raised.value) and "REQUIRE_PUSH_TOKENS" in str(raised.value)
+    assert load_settings({"REQUIRE_PUSH_TOKENS": "true", "PUSH_TOKENS": "t1"}, dotenv=None).push_tokens == ("t1",)
 
 
 def test_ingress_is_open_only_for_public_functions():

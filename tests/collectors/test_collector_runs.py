@@ -60,8 +60,9 @@ def test_without_the_header_a_manual_run_is_stamped_now(runtime, collection):
     assert status == 200 and all(d["time"] >= before for d in collection.find())
 
 
-def test_a_malformed_schedule_time_is_a_400_naming_the_header(runtime):
-    status, body = run(runtime, schedule_time="yesterday")
+@pytest.mark.parametrize("header", ["yesterday", "9999-12-31T23:59:59-01:00", "1e400"])
+def test_a_malformed_or_out_of_range_schedule_time_is_a_400_naming_the_header(runtime, header):
+    status, body = run(runtime, schedule_time=header)
     assert status == 400 and body["field"] == "X-CloudScheduler-ScheduleTime"
 
 
@@ -144,6 +145,7 @@ def test_two_samples_of_one_series_in_a_run_are_a_500_naming_it_and_nothing_is_s
 @pytest.mark.parametrize("header, stamped", [
     ("2026-11-20T12:00:00.123456Z", AT + timedelta(milliseconds=123)),  # MongoDB keeps milliseconds
     ("2026-11-20T14:00:00+02:00", AT),
+    ("2026-11-20T12:00:00", AT),  # naive means UTC, as for every time read from outside
 ])
 def test_the_schedule_time_is_read_as_rfc3339_in_utc(runtime, collection, header, stamped):
     run(runtime, schedule_time=header)

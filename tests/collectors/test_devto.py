@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from collectors.test_collector_runs import AT, run
 
 
@@ -41,8 +43,10 @@ def test_an_empty_window_is_a_zero_not_a_gap(make_runtime, source, collection):
     assert status == 200 and collection.find_one()["value"] == 0.0
 
 
-def test_an_article_without_a_publication_time_is_a_502(make_runtime, source):
-    source.route("/api/articles/latest", [{"id": 1}])
+@pytest.mark.parametrize("article", [{"id": 1}, {"published_at": None}, {"published_at": "soon"},
+                                     {"published_at": "9999-12-31T23:59:59-01:00"}, "not an article"])
+def test_an_article_without_a_valid_publication_time_is_a_502(make_runtime, source, article):
+    source.route("/api/articles/latest", [article])
     status, body = run(make_runtime(DEVTO_API_URL=source.url + "/api"), name="devto")
     assert status == 502 and "published_at" in body["error"]
 

@@ -1,9 +1,10 @@
 """POST|GET /collect-<name>: one collector run, as Cloud Scheduler fires it.
 
-The run's points are stamped with `X-CloudScheduler-ScheduleTime` (RFC 3339;
-now when absent, for a manual run), so a retry of the same scheduled run
-finds what it already stored and does not store it twice. A failing or slow
-source answers 502 with a message, and Cloud Scheduler retries.
+The run's points are stamped with `X-CloudScheduler-ScheduleTime` (RFC 3339,
+read by `timeutil.parse_utc` like every time from outside; now when absent,
+for a manual run), so a retry of the same scheduled run finds what it already
+stored and does not store it twice. A failing or slow source answers 502 with
+a message, and Cloud Scheduler retries.
 """
 
 from __future__ import annotations
@@ -14,26 +15,18 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from metricwatch.api.http import Response, endpoint, json_response
-from metricwatch.errors import InvalidInput
 from metricwatch.runtime import Runtime
+from metricwatch.timeutil import parse_utc, to_millis
 
 SCHEDULE_HEADER = "X-CloudScheduler-ScheduleTime"
 
 
 def schedule_time(raw: str | None, now: datetime) -> datetime:
-    """The scheduled time in UTC, truncated to the millisecond MongoDB keeps (so equality holds)."""
-    if not raw:
-        at = now
-    else:
-        try:
-            at = datetime.fromisoformat(raw.strip().replace("z", "Z").replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInput(f"{SCHEDULE_HEADER} {raw[:64]!r} is not an RFC 3339 time",
-                               field=SCHEDULE_HEADER) from None
-        if at.tzinfo is None:
-            raise InvalidInput(f"{SCHEDULE_HEADER} {raw[:64]!r} has no UTC offset", field=SCHEDULE_HEADER)
-    at = at.astimezone(timezone.utc)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+    """The scheduled time in UTC, truncated to the millisecond MongoDB keeps (so equality holds).
+
+    A malformed or out-of-range header is a 400 naming it.
+    """
+    return to_millis(parse_utc(raw, SCHEDULE_HEADER) if raw else now.astimezone(timezone.utc))
 
 
 @lru_cache(maxsize=None)

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from metricwatch.collectors.base import Context, Sample, collector
-from metricwatch.errors import SourceUnavailable
+from metricwatch.errors import InvalidInput, SourceUnavailable
+from metricwatch.timeutil import parse_utc
 
 DEVTO_WINDOW = timedelta(minutes=15)
 DEVTO_PER_PAGE = 100
@@ -25,9 +26,10 @@ def random_metric(ctx: Context) -> list[Sample]:
 
 
 def _published(article: Any) -> datetime:
+    """An article's publication time in UTC; one dev.to did not give as a time is dev.to's fault (502)."""
     try:
-        return datetime.fromisoformat(article["published_at"].replace("Z", "+00:00"))
-    except (TypeError, KeyError, ValueError, AttributeError):
+        return parse_utc(article["published_at"], "published_at")
+    except (TypeError, KeyError, InvalidInput):
         raise SourceUnavailable("dev.to answered an article without a valid 'published_at'") from None
 
 

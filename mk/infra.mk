@@ -14,9 +14,10 @@ test: $(CHECKOV_VENV)/.installed
 package: venv vendor  ## zip each function with its vendored package into build/functions/
 	$(OPS).package functions build/functions
 
-deploy-secrets:  ## first deploy only: create the two secrets (empty), then fill them with gcloud (docs/deploy.md)
+deploy-secrets:  ## create the secrets (empty): the two shared ones and each function.json "secrets" name; fill them with gcloud (docs/deploy.md)
 	$(TF) init -input=false
-	$(TF) apply -target=google_secret_manager_secret.mongo_url -target=google_secret_manager_secret.push_tokens
+	$(TF) apply -target=google_secret_manager_secret.mongo_url -target=google_secret_manager_secret.push_tokens \
+	  -target=google_secret_manager_secret.extra
 
 deploy: package  ## terraform init + apply (infra/terraform.tfvars or TF_VAR_project_id; see docs/deploy.md)
 	$(TF) init -input=false

@@ -135,6 +135,21 @@ def test_mongo_url_and_push_tokens_come_from_secret_manager_only():
     assert '"MONGO_URL", "PUSH_TOKENS"' in TF.variables["settings"]["validation"][0]["condition"]
 
 
+def test_a_manifests_secrets_are_secrets_of_their_own_created_without_a_value():
+    extra = TF.of_type("google_secret_manager_secret")["extra"]
+    assert extra["for_each"] == "${local.extra_secrets}"
+    assert extra["secret_id"] == "${var.name_prefix}-${each.value.function}-${each.value.name}"
+    assert TF.locals["extra_secrets"] == (
+        "${{for pair in flatten([for fn in local.functions : [for name in local.manifests[fn].secrets : "
+        '{function = fn, name = name}]]) : "${pair.function}/${pair.name}" => pair}}')
+    assert TF.locals["secret_ids"] == (
+        "${merge(local.secret_settings, {for key, secret in google_secret_manager_secret.extra : "
+        "key => secret.secret_id})}")
+    assert TF.outputs["secrets"]["value"] == "${local.secret_ids}", "the ids to fill are printed after apply"
+    deploy_secrets = (ROOT / "mk" / "infra.mk").read_text().split("deploy-secrets:")[1].split("\n\n")[0]
+    assert "-target=google_secret_manager_secret.extra" in deploy_secrets
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_a_public_function_is_guarded_by_the_application_token(function: str):
     manifest = load_manifest(ROOT / "functions" / function)

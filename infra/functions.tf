@@ -44,6 +44,16 @@ resource "google_cloudfunctions2_function" "fn" {
     available_memory               = local.manifests[each.key].memory
     timeout_seconds                = local.manifests[each.key].timeout_seconds
     max_instance_count             = local.manifests[each.key].max_instances
+
+    # One request at a time per instance. A collector's de-duplication is check-then-insert
+    # (find the points of this schedule time, store the missing ones), race-free only while a
+    # single attempt runs: with max_instances 1 (its manifest, tests/infra) and this, a Cloud
+    # Scheduler retry arriving while the first attempt still runs waits for the instance or is
+    # refused with a 429 and retried later, and never checks before the first has inserted.
+    # It is also the 2nd gen default, kept explicit so that raising it (for push, say) is a
+    # decision, and one that needs available_cpu >= 1.
+    max_instance_request_concurrency = 1
+
     service_account_email          = local.account_emails[local.function_account[each.key]]
     all_traffic_on_latest_revision = true
     # Public functions take calls from anywhere; the others only from Cloud Scheduler,

@@ -185,3 +185,16 @@ def test_ingress_is_open_only_for_public_functions():
     assert TF.locals["public_functions"] == "${toset([for fn in local.functions : fn if local.manifests[fn].public])}"
     public = TF.of_type("google_cloud_run_service_iam_member")["public_invoker"]
     assert "setproduct(local.public_functions, var.http_invokers)" in public["for_each"]
+
+
+COLLECTORS = [f for f in FUNCTIONS if f.startswith("collect-")]
+
+
+@pytest.mark.parametrize("function", COLLECTORS)
+def test_a_collector_runs_one_attempt_at_a_time(function: str):
+    """De-duplication is check-then-insert: two attempts of one scheduled run at once could both store."""
+    assert load_manifest(ROOT / "functions" / function).max_instances == 1, \
+        f"functions/{function}/function.json: max_instances must stay 1"
+    service = block(FN, "service_config")
+    assert service["max_instance_count"] == "${local.manifests[each.key].max_instances}"
+    assert service["max_instance_request_concurrency"] == 1

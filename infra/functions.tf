@@ -90,5 +90,6 @@ resource "google_cloudfunctions2_function" "fn" {
     google_storage_bucket_iam_member.writer_models,
     google_storage_bucket_iam_member.reader_models,
     google_project_iam_member.build,
+    google_project_iam_member.build_sources,
   ]
 }

@@ -53,18 +53,38 @@ resource "google_secret_manager_secret_iam_member" "accessor" {
   member    = local.account_members[each.value.account]
 }
 
-# Builds: write logs and images, read the uploaded sources. Narrower than the broad
-# roles/cloudbuild.builds.builder, which can also act as other service accounts.
+# Builds: write logs and images. Narrower than the broad roles/cloudbuild.builds.builder,
+# which can also act as other service accounts.
 resource "google_project_iam_member" "build" {
   for_each = toset([
     "roles/artifactregistry.writer",
     "roles/logging.logWriter",
-    "roles/storage.objectViewer",
   ])
 
   project = var.project_id
   role    = each.value
   member  = google_service_account.build.member
+}
+
+# Builds: read the sources, and no other bucket of the project. The build reads our source
+# bucket and the one Cloud Functions copies a deployed source into
+# (gcf-v2-sources-<project number>-<region>), which the service creates on the first deploy, so
+# a google_storage_bucket_iam_member cannot name it. A project grant with a condition on the
+# two bucket names covers both; models and every other bucket stay unreadable to builds.
+resource "google_project_iam_member" "build_sources" {
+  project = var.project_id
+  role    = "roles/storage.objectViewer"
+  member  = google_service_account.build.member
+
+  condition {
+    title       = "function sources only"
+    description = "Objects of the metricwatch source bucket and of the Cloud Functions source bucket of the region."
+    expression  = join(" || ", [for b in local.build_source_buckets : "resource.name == \"projects/_/buckets/${b}\" || resource.name.startsWith(\"projects/_/buckets/${b}/objects/\")"])
+  }
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
 }
 
 # Scheduled functions: invocable by the scheduler account, and by nobody else.

@@ -36,6 +36,8 @@ locals {
 
   model_bucket  = var.model_bucket_name != "" ? var.model_bucket_name : "${var.project_id}-${var.name_prefix}-models"
   source_bucket = var.source_bucket_name != "" ? var.source_bucket_name : "${var.project_id}-${var.name_prefix}-sources"
+  # What the build account may read (iam.tf): our zips, and Cloud Functions' own copy of them.
+  build_source_buckets = [google_storage_bucket.sources.name, "gcf-v2-sources-${data.google_project.this.number}-${var.region}"]
 
   # Settings read from Secret Manager: name => secret id. Never plain variables, never in state.
   secret_settings = {

@@ -107,3 +107,18 @@ def test_the_writer_reads_no_push_tokens_and_no_collector_secret():
     grants = _secret_grants()
     assert grants["writer"] == {"MONGO_URL"}
     assert {"MONGO_URL", "PUSH_TOKENS"} <= grants["reader"]
+
+
+def test_the_build_account_reads_only_the_source_buckets():
+    grants = TF.of_type("google_project_iam_member")
+    storage = {name: r for name, r in grants.items() if "storage" in r["role"] or "storage" in str(r.get("for_each"))}
+    assert set(storage) == {"build_sources"}, "no unconditioned storage role at project level"
+    sources = storage["build_sources"]
+    assert sources["role"] == "roles/storage.objectViewer"
+    assert sources["member"] == "${google_service_account.build.member}"
+    expression = block(sources, "condition")["expression"]
+    assert "for b in local.build_source_buckets" in expression
+    assert 'resource.name == \\"projects/_/buckets/${b}\\"' in expression, "exact bucket, not a name prefix"
+    assert 'startsWith(\\"projects/_/buckets/${b}/objects/\\")' in expression
+    assert TF.locals["build_source_buckets"] == [
+        "${google_storage_bucket.sources.name}", "gcf-v2-sources-${data.google_project.this.number}-${var.region}"]

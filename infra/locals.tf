@@ -25,6 +25,7 @@ locals {
   # The account a function runs as is decided by its manifest, never by its name: "write"
   # (the trainer) runs as the writer, object admin on the model bucket; everything else as the reader.
   function_account = { for fn in local.functions : fn => local.manifests[fn].model_bucket == "write" ? "writer" : "reader" }
+
   account_members = {
     writer = google_service_account.writer.member
     reader = google_service_account.reader.member
@@ -36,6 +37,7 @@ locals {
 
   model_bucket  = var.model_bucket_name != "" ? var.model_bucket_name : "${var.project_id}-${var.name_prefix}-models"
   source_bucket = var.source_bucket_name != "" ? var.source_bucket_name : "${var.project_id}-${var.name_prefix}-sources"
+
   # What the build account may read (iam.tf): our zips, and Cloud Functions' own copy of them.
   build_source_buckets = [google_storage_bucket.sources.name, "gcf-v2-sources-${data.google_project.this.number}-${var.region}"]
 
@@ -51,6 +53,7 @@ locals {
     for pair in flatten([for fn in local.functions : [for name in local.manifests[fn].secrets : { function = fn, name = name }]]) :
     "${pair.function}/${pair.name}" => pair
   }
+
   secret_ids = merge(local.secret_settings, { for key, secret in google_secret_manager_secret.extra : key => secret.secret_id })
 
   # What each function reads from Secret Manager: environment variable => key of secret_ids.

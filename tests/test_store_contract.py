@@ -6,50 +6,11 @@ options, TTL, series index), which mongomock cannot do.
 
 from __future__ import annotations
 
-import os
-import uuid
-from datetime import datetime, timedelta, timezone
-
-import mongomock
-import pytest
+from datetime import timedelta
 
 from metricwatch.points import Point
-from metricwatch.store import MongoMetricStore, StoredPoint
-from metricwatch.store.timeseries import ensure_timeseries_collection
-
-T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
-LIVE_URL = os.environ.get("MONGO_TEST_URL", "")
-
-
-def _mongomock_store():
-    yield MongoMetricStore(mongomock.MongoClient(tz_aware=True).db.metrics)
-
-
-def _live_store():
-    from pymongo import MongoClient
-
-    client = MongoClient(LIVE_URL, serverSelectionTimeoutMS=5000, tz_aware=True)
-    db = client[f"metricwatch_test_{uuid.uuid4().hex[:8]}"]
-    try:
-        yield MongoMetricStore(ensure_timeseries_collection(db, "metrics", "seconds", 30))
-    finally:
-        client.drop_database(db.name)
-
-
-@pytest.fixture(params=[
-    pytest.param("mongomock"),
-    pytest.param("live", marks=pytest.mark.skipif(
-        not LIVE_URL, reason="MONGO_TEST_URL is not set: the live MongoDB contract run needs a real server "
-                             "(e.g. MONGO_TEST_URL=mongodb://localhost:27017)")),
-])
-def store(request):
-    gen = _mongomock_store() if request.param == "mongomock" else _live_store()
-    yield next(gen)
-    gen.close()
-
-
-def pt(minutes: float, value: float, name: str = "cpu", **labels: str) -> StoredPoint:
-    return StoredPoint(Point(name=name, value=value, timestamp=T0 + timedelta(minutes=minutes), labels=labels))
+from metricwatch.store import StoredPoint
+from store_fixtures import T0, pt, store  # noqa: F401  (the shared mongomock + live fixture)
 
 
 def test_insert_returns_how_many_were_written(store):

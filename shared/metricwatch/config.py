@@ -118,8 +118,8 @@ SETTINGS: tuple[Setting, ...] = (
             _positive_float),
     Setting("QUERY_MAX_POINTS", "1000", "Most points one query page returns (the default page size).",
             _positive_int),
-    Setting("PORT", "8080", "Port `make run` serves every function on, at http://127.0.0.1:PORT/<function>.",
-            _positive_int),
+    Setting("PORT", "8080", "Port `make run` serves every function on, at http://127.0.0.1:PORT/<function> "
+            "(0: any free port, printed at start).", _non_negative_int),
 )
 
 

@@ -96,7 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEFAULT_MODEL", "robust_seasonal",
             "Model used for a watched metric that names none in detection_metrics.json."),
     Setting("PUSH_TOKENS", "",
-            "Comma-separated bearer tokens accepted by push and query. Empty: no token is required.",
+            "Comma-separated bearer tokens accepted by push and query. Empty: no token is required, "
+            "unless REQUIRE_PUSH_TOKENS=true (as on a deployment).",
             _tokens),
     Setting("REQUIRE_PUSH_TOKENS", "false",
             "true on public deployments: refuse to serve push and query when PUSH_TOKENS is empty, "

@@ -16,6 +16,10 @@ from metricwatch.config import Settings, load_settings
 from metricwatch.runtime import Runtime, build_runtime
 from metricwatch.store import MongoMetricStore
 
+# Fixtures other test directories share, kept in plain modules so their helpers import too.
+from collectors.local_source import source  # noqa: E402,F401
+from store_fixtures import store  # noqa: E402,F401
+
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 

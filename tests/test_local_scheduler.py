@@ -7,7 +7,6 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from collectors.local_source import source  # noqa: F401  (the local source server fixture)
 from metricwatch.local.apps import Dispatcher
 from metricwatch.local.scheduler import LocalScheduler, backoff, next_fire
 from metricwatch.schedule import ScheduledJob

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from metricwatch.points import Point
 from metricwatch.store import StoredPoint
-from store_fixtures import T0, pt, store  # noqa: F401  (the shared mongomock + live fixture)
+from store_fixtures import T0, pt  # the `store` fixture (mongomock, and live MongoDB) comes from conftest
 
 
 def test_insert_returns_how_many_were_written(store):

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from metricwatch.errors import InvalidInput
-from store_fixtures import T0, pt, store  # noqa: F401  (the store fixture, on mongomock and live MongoDB)
+from store_fixtures import T0, pt  # the `store` fixture (mongomock, and live MongoDB) comes from conftest
 
 
 # -- de-duplication ------------------------------------------------------------------------------

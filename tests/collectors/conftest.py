@@ -8,7 +8,6 @@ from typing import Any, Callable
 
 import pytest
 
-from collectors.local_source import source  # noqa: F401  (the local source server fixture)
 from metricwatch.runtime import Runtime, build_runtime
 from metricwatch.store import MongoMetricStore
 

@@ -123,7 +123,7 @@ def summarise(label: str, ms: list[float], per: int = 1) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="sklearn_iforest,robust_zscore")
+    parser.add_argument("--models", default="sklearn_iforest,robust_zscore,robust_seasonal")
     parser.add_argument("--single", type=int, default=500)
     parser.add_argument("--batches", type=int, default=20)
     args = parser.parse_args()

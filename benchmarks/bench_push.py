@@ -69,7 +69,7 @@ def time_calls(runtime, bodies: list[object]) -> list[float]:
     return out
 
 
-def context_read_ms(runtime, n: int = 50) -> list[float]:
+def context_read_ms(runtime, n: int = 10) -> list[float]:
     """The store read a model with context points costs per push (mongomock scans; a server uses the index)."""
     from metricwatch.detection.scoring import context_for
     from metricwatch.points import Point

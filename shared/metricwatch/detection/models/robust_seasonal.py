@@ -8,8 +8,10 @@ Why a point is flagged, in the words the verdict carries:
 - band: expected +/- `band_z` robust standard deviations (MAD of the
   training residuals);
 - surprise: how rare the row's |residual| is, or its |jump| from the previous
-  row (de-seasonalised) when it moves away from the expected value, whichever
-  is rarer, as tail probabilities fitted on
+  row (de-seasonalised) when it moves away from the expected value, or the
+  mean of the last `shift_window` rows against the level before them (a
+  sustained shift the trailing median would absorb; `shift_discount` digits
+  less trusted), whichever is rarer, as tail probabilities fitted on
   the training data (`tail.py`); a value stuck for longer than `stuck_factor`
   times the longest run in training is a surprise too.
 The score is log10(1/p) / `max_digits`, clipped to [0, 1], and the verdict
@@ -26,7 +28,8 @@ from typing import ClassVar
 import numpy as np
 
 from metricwatch.detection.models.base import Scores, verdicts
-from metricwatch.detection.models.rolling import robust_scale, run_lengths, trailing_max, trailing_median
+from metricwatch.detection.models.rolling import (
+    lagged, robust_scale, run_lengths, trailing_max, trailing_mean, trailing_median)
 from metricwatch.detection.models.seasonal import FLAT, Profile, fit_profile
 from metricwatch.detection.models.tail import Tail, fit_tail
 from metricwatch.errors import ModelError
@@ -40,6 +43,11 @@ def _scale(x: np.ndarray, floor: float) -> float:
     return max(robust_scale(x), float(np.mean(np.abs(x - np.median(x)))), floor)
 
 
+def _away(d: np.ndarray) -> np.ndarray:
+    """Rows whose deviation grew since the previous row: a return to normal is no news."""
+    return np.abs(d) > np.abs(np.concatenate(([0.0], d[:-1])))
+
+
 class RobustSeasonalModel:
     name: ClassVar[str] = "robust_seasonal"
 
@@ -47,12 +55,12 @@ class RobustSeasonalModel:
                  tail_quantile: float = 0.9, refractory_hours: float = 24.0, max_refractory: int = 400,
                  stuck_factor: float = 4.0,
                  min_stuck: int = 12, band_z: float = 4.0, max_digits: float = 12.0,
-                 alert_digits: float = 4.0) -> None:
+                 alert_digits: float = 4.0, shift_window: int = 6, shift_discount: float = 1.0) -> None:
         if seasonality not in SEASONALITIES:
             raise ValueError(f"seasonality must be one of {SEASONALITIES}")
-        if level_window < 2 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
+        if level_window < 2 or shift_window < 1 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
                 or not 0.5 <= tail_quantile < 1:
-            raise ValueError("need level_window >= 2, refractory_hours >= 0, max_refractory >= 0, "
+            raise ValueError("need level_window >= 2, shift_window >= 1, refractory_hours >= 0, max_refractory >= 0, "
                              "min_stuck >= 2, 0.5 <= tail_quantile < 1")
         self.level_window = level_window
         self.seasonality = seasonality
@@ -65,31 +73,39 @@ class RobustSeasonalModel:
         self.band_z = band_z
         self.max_digits = max_digits
         self.alert_digits = alert_digits
-        self.context_points = level_window + max_refractory
+        self.shift_window = shift_window
+        self.shift_discount = shift_discount
+        self.context_points = level_window + shift_window + max_refractory
         self._profile: Profile = FLAT
-        self._scales = (1.0, 1.0)  # residual, jump
-        self._tails: tuple[Tail, Tail] | None = None
+        self._scales = (1.0, 1.0, 1.0)  # residual, jump, shift
+        self._tails: tuple[Tail, Tail, Tail] | None = None
         self._stuck_limit = float(min_stuck)
         self._refractory = max_refractory  # rows; set from the sampling step at training
 
-    def _deviations(self, timestamps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Expected value, residual and de-seasonalised jump of every row, from earlier rows only."""
+    def _deviations(self, timestamps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Expected value, residual, de-seasonalised jump and shift of every row, from earlier rows only.
+
+        The shift is the mean of the last `shift_window` rows minus the level
+        just before the first of them: a change that lasts, which the level
+        would have followed by the time it is judged row by row.
+        """
         seasonal = self._profile.at(timestamps)
         y = values - seasonal
         level = trailing_median(y, self.level_window)
-        return seasonal + level, y - level, np.diff(y, prepend=y[:1])
+        shift = trailing_mean(y, self.shift_window) - lagged(level, self.shift_window - 1)
+        return seasonal + level, y - level, np.diff(y, prepend=y[:1]), shift
 
     def fit(self, timestamps: np.ndarray, values: np.ndarray) -> "RobustSeasonalModel":
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
         if len(x) < 4 * self.level_window:
             raise ModelError(f"need at least {4 * self.level_window} points to train, got {len(x)}")
         self._profile = fit_profile(ts, x, self.seasonality, self.min_seasonal_gain)
-        _, resid, jump = self._deviations(ts, x)
-        resid, jump = resid[self.level_window:], jump[1:]
+        _, resid, jump, shift = self._deviations(ts, x)
+        warm = self.level_window + self.shift_window
+        deviations = (resid[self.level_window:], jump[1:], shift[warm:])
         floor = 1e-6 * max(float(np.median(np.abs(x))), 1e-9)
-        self._scales = (_scale(resid, floor), _scale(jump, floor))
-        self._tails = (fit_tail(np.abs(resid) / self._scales[0], self.tail_quantile),
-                       fit_tail(np.abs(jump) / self._scales[1], self.tail_quantile))
+        self._scales = tuple(_scale(d, floor) for d in deviations)
+        self._tails = tuple(fit_tail(np.abs(d) / s, self.tail_quantile) for d, s in zip(deviations, self._scales))
         step = float(np.median(np.abs(np.diff(ts)))) or 1.0
         self._refractory = int(np.clip(round(self.refractory_hours * 3600.0 / step), 0, self.max_refractory))
         self._stuck_limit = max(self.stuck_factor * int(run_lengths(x).max()), float(self.min_stuck))
@@ -99,10 +115,11 @@ class RobustSeasonalModel:
         """log10 of each row's tail probability (<= 0) and its expected value."""
         if self._tails is None:
             raise ModelError("model is not trained")
-        expected, resid, jump = self._deviations(timestamps, values)
-        away = np.abs(resid) > np.abs(np.concatenate(([0.0], resid[:-1])))  # a return to normal is no news
+        expected, resid, jump, shift = self._deviations(timestamps, values)
         logp = np.minimum(self._tails[0].log10_p(np.abs(resid) / self._scales[0]),
-                          np.where(away, self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0))
+                          np.where(_away(resid), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0))
+        shift_logp = self._tails[2].log10_p(np.abs(shift) / self._scales[2]) + self.shift_discount
+        logp = np.minimum(logp, np.where(_away(shift), shift_logp, 0.0))
         stuck = np.where(run_lengths(values) >= self._stuck_limit, -STUCK_WEIGHT * self.alert_digits, 0.0)
         return np.minimum(np.minimum(logp, stuck), 0.0), expected
 

@@ -41,6 +41,13 @@ def trailing_mean(x: np.ndarray, width: int) -> np.ndarray:
     return (c[width:] - c[:-width]) / width
 
 
+def lagged(x: np.ndarray, rows: int) -> np.ndarray:
+    """x shifted `rows` rows later, the first row repeated in front."""
+    if rows <= 0 or len(x) == 0:
+        return x
+    return np.concatenate((np.repeat(x[:1], rows), x[:-rows]))[:len(x)]
+
+
 def run_lengths(x: np.ndarray) -> np.ndarray:
     """How many rows in a row, ending at each row, have exactly this row's value."""
     n = len(x)

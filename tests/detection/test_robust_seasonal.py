@@ -45,6 +45,24 @@ def test_a_level_shift_fires_once_not_on_every_row_after_it() -> None:
     assert len(fired) <= 3
 
 
+def plateau_alarms(seed: int, **params) -> np.ndarray:
+    """Rows (from the plateau's first) where a 2-hour plateau of 2.5 noise sigmas fires."""
+    n, cut, start = 3 * 288, 2 * 288, int(2.5 * 288)
+    ts = 1.7e9 + STEP * np.arange(n)
+    x = np.random.default_rng(seed).normal(100.0, 1.0, n)
+    x[start:start + 24] += 2.5
+    model = create_model("robust_seasonal", params).fit(ts[:cut], x[:cut])
+    return np.flatnonzero(model.score(ts, x, start=cut).anomaly == -1) + cut - start
+
+
+def test_a_moderate_plateau_is_flagged_by_the_shift_where_no_single_row_stands_out() -> None:
+    for seed in range(4):
+        fired = plateau_alarms(seed)
+        assert np.any((fired >= 0) & (fired <= 6)), (seed, fired)  # within shift_window rows
+    rows_only = [plateau_alarms(seed, shift_discount=100.0) for seed in range(4)]
+    assert sum(bool(np.any((f >= 0) & (f < 24))) for f in rows_only) < 4
+
+
 def test_a_stuck_value_is_flagged_once_it_outlasts_every_run_seen_in_training() -> None:
     ts, _ = seasonal_series(days=3.0, spike_at=None)
     x = np.round(np.random.default_rng(2).normal(100.0, 1.0, len(ts)), 1)

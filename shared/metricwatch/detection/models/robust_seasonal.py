@@ -43,9 +43,11 @@ def _scale(x: np.ndarray, floor: float) -> float:
     return max(robust_scale(x), float(np.mean(np.abs(x - np.median(x)))), floor)
 
 
-def _away(d: np.ndarray) -> np.ndarray:
-    """Rows whose deviation grew since the previous row: a return to normal is no news."""
-    return np.abs(d) > np.abs(np.concatenate(([0.0], d[:-1])))
+def _away(size: np.ndarray) -> np.ndarray:
+    """Rows whose deviation (`size`, >= 0) grew since the previous row: a return to normal is no news."""
+    out = size > 0.0
+    out[1:] = size[1:] > size[:-1]
+    return out
 
 
 class RobustSeasonalModel:
@@ -116,12 +118,15 @@ class RobustSeasonalModel:
         if self._tails is None:
             raise ModelError("model is not trained")
         expected, resid, jump, shift = self._deviations(timestamps, values)
-        logp = np.minimum(self._tails[0].log10_p(np.abs(resid) / self._scales[0]),
+        resid, shift = np.abs(resid), np.abs(shift)
+        logp = np.minimum(self._tails[0].log10_p(resid / self._scales[0]),
                           np.where(_away(resid), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0))
-        shift_logp = self._tails[2].log10_p(np.abs(shift) / self._scales[2]) + self.shift_discount
-        logp = np.minimum(logp, np.where(_away(shift), shift_logp, 0.0))
-        stuck = np.where(run_lengths(values) >= self._stuck_limit, -STUCK_WEIGHT * self.alert_digits, 0.0)
-        return np.minimum(np.minimum(logp, stuck), 0.0), expected
+        shift_logp = self._tails[2].log10_p(shift / self._scales[2]) + self.shift_discount
+        np.minimum(logp, np.where(_away(shift), shift_logp, 0.0), out=logp)
+        np.minimum(logp, 0.0, out=logp)
+        stuck = run_lengths(values) >= self._stuck_limit
+        logp[stuck] = np.minimum(logp[stuck], -STUCK_WEIGHT * self.alert_digits)
+        return logp, expected
 
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)

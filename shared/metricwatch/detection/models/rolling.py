@@ -8,7 +8,13 @@ at once gives exactly what scoring each row with its own context would.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
+
+
+def _windows(x: np.ndarray, width: int) -> np.ndarray:
+    """Read-only view of every `width` consecutive rows of 1-d x (sliding_window_view without its overhead)."""
+    x = np.ascontiguousarray(x)
+    return as_strided(x, (len(x) - width + 1, width), (x.strides[0], x.strides[0]), writeable=False)
 
 
 def _padded(x: np.ndarray, width: int) -> np.ndarray:
@@ -19,7 +25,7 @@ def trailing_median(x: np.ndarray, width: int) -> np.ndarray:
     """Median of the `width` rows before each row (the row itself excluded)."""
     if len(x) == 0:
         return np.empty(0)
-    windows = sliding_window_view(_padded(x, width)[:-1], width)
+    windows = _windows(_padded(x, width)[:-1], width)
     half = width // 2
     if width % 2:
         return np.partition(windows, half, axis=1)[:, half]
@@ -32,7 +38,7 @@ def trailing_max(x: np.ndarray, width: int, start: int = 0) -> np.ndarray:
     if len(x) <= start:
         return np.empty(0)
     padded = np.concatenate((np.full(width, -np.inf), x))[:-1]
-    return sliding_window_view(padded[start:], width).max(axis=1)
+    return _windows(padded[start:], width).max(axis=1)
 
 
 def trailing_mean(x: np.ndarray, width: int) -> np.ndarray:

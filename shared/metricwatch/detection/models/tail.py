@@ -26,10 +26,9 @@ class Tail:
         """log10 of the tail probability (0 below the fitted quantile's reach)."""
         if self.log_space:
             s = np.log(np.maximum(s, 1e-12))
-        excess = np.maximum(s - self.u0, 0.0) / self.mean_excess
-        logp = np.log10(1.0 - self.q) - excess / np.log(10.0)
-        body = s < self.u0
-        return np.where(body, 0.0, logp)
+        logp = (s - self.u0) * (-1.0 / (self.mean_excess * np.log(10.0))) + np.log10(1.0 - self.q)
+        logp[s < self.u0] = 0.0
+        return logp
 
 
 def fit_tail(s: np.ndarray, q: float = 0.9, floor: float = 1e-9, log_space: bool = False) -> Tail:

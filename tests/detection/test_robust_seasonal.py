@@ -58,9 +58,16 @@ def plateau_alarms(seed: int, **params) -> np.ndarray:
 def test_a_moderate_plateau_is_flagged_by_the_shift_where_no_single_row_stands_out() -> None:
     for seed in range(4):
         fired = plateau_alarms(seed)
-        assert np.any((fired >= 0) & (fired <= 6)), (seed, fired)  # within shift_window rows
+        during = fired[(fired >= 0) & (fired < 24)]
+        assert len(during) == 1 and during[0] <= 6, (seed, fired)  # once, within shift_window rows
     rows_only = [plateau_alarms(seed, shift_discount=100.0) for seed in range(4)]
     assert sum(bool(np.any((f >= 0) & (f < 24))) for f in rows_only) < 4
+
+
+def test_an_incident_under_way_does_not_raise_a_second_alarm_within_quiet_points() -> None:
+    escalating = plateau_alarms(1, quiet_points=0)
+    assert len(escalating[(escalating >= 0) & (escalating < 24)]) > 1  # each row rarer than the last
+    assert list(plateau_alarms(1)) == [escalating[0]]
 
 
 def test_a_stuck_value_is_flagged_once_it_outlasts_every_run_seen_in_training() -> None:

@@ -17,8 +17,9 @@ Why a point is flagged, in the words the verdict carries:
 The score is log10(1/p) / `max_digits`, clipped to [0, 1], and the verdict
 fires at `alert_digits` (p = 1e-4 by default). One event fires once: a row
 scores only if it is more surprising than every row of the previous
-`refractory_hours` (at most `max_refractory` rows; recomputed from context,
-so live and backtest agree).
+`refractory_hours` (at most `max_refractory` rows), and none of the previous
+`quiet_points` rows reached the alert level: an incident still under way is
+not news (both recomputed from context, so live and backtest agree).
 """
 
 from __future__ import annotations
@@ -57,12 +58,13 @@ class RobustSeasonalModel:
                  tail_quantile: float = 0.9, refractory_hours: float = 24.0, max_refractory: int = 400,
                  stuck_factor: float = 4.0,
                  min_stuck: int = 12, band_z: float = 4.0, max_digits: float = 12.0,
-                 alert_digits: float = 4.0, shift_window: int = 6, shift_discount: float = 1.0) -> None:
+                 alert_digits: float = 4.0, shift_window: int = 6, shift_discount: float = 1.0,
+                 quiet_points: int = 12) -> None:
         if seasonality not in SEASONALITIES:
             raise ValueError(f"seasonality must be one of {SEASONALITIES}")
-        if level_window < 2 or shift_window < 1 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
+        if level_window < 2 or shift_window < 1 or quiet_points < 0 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
                 or not 0.5 <= tail_quantile < 1:
-            raise ValueError("need level_window >= 2, shift_window >= 1, refractory_hours >= 0, max_refractory >= 0, "
+            raise ValueError("need level_window >= 2, shift_window >= 1, quiet_points >= 0, refractory_hours >= 0, max_refractory >= 0, "
                              "min_stuck >= 2, 0.5 <= tail_quantile < 1")
         self.level_window = level_window
         self.seasonality = seasonality
@@ -77,7 +79,8 @@ class RobustSeasonalModel:
         self.alert_digits = alert_digits
         self.shift_window = shift_window
         self.shift_discount = shift_discount
-        self.context_points = level_window + shift_window + max_refractory
+        self.quiet_points = quiet_points
+        self.context_points = level_window + shift_window + max(max_refractory, quiet_points)
         self._profile: Profile = FLAT
         self._scales = (1.0, 1.0, 1.0)  # residual, jump, shift
         self._tails: tuple[Tail, Tail, Tail] | None = None
@@ -135,6 +138,9 @@ class RobustSeasonalModel:
         score = raw[start:]
         if self._refractory:
             score = np.where(score > trailing_max(raw, self._refractory, start), score, 0.0)
+        alarm = self.alert_digits / self.max_digits
+        if self.quiet_points:
+            score = np.where(trailing_max(raw, self.quiet_points, start) >= alarm, 0.0, score)
         exp, half = expected[start:], self.band_z * self._scales[0]
-        return Scores(score=score, anomaly=verdicts(score, self.alert_digits / self.max_digits),
+        return Scores(score=score, anomaly=verdicts(score, alarm),
                       expected=exp, lower=exp - half, upper=exp + half)

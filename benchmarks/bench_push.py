@@ -148,6 +148,7 @@ def main() -> None:
           f"Python {platform.python_version()}, in-process handler, mongomock store, file model store")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        singles: dict[str, float] = {}
         for model in args.models.split(","):
             runtime = trained_runtime(model, workdir)
             time_calls(runtime, [point(i) for i in range(20)])  # warm up: model now cached
@@ -155,6 +156,7 @@ def main() -> None:
             runtime.detector.store = timed = TimedStore(runtime.detector.store)
             batch = time_calls(runtime, [[point(i) for i in range(1000)] for _ in range(args.batches)])
             runtime.detector.store = timed.store
+            singles[model] = statistics.median(single)
             print(summarise(f"{model}: warm push, 1 point", single))
             print(summarise(f"{model}: warm push, batch of 1000 points", batch, per=1000))
             print(summarise(f"{model}:   of which the store's insert_many (mongomock)", timed.insert_ms, per=1000))
@@ -164,8 +166,8 @@ def main() -> None:
                 print(summarise(f"{model}: of which the context read (store)", context))
         orig = original_style(workdir, None, 100)
         print(summarise("original-style per point (load+frame+predict)", orig))
-        ours = statistics.median(single)
-        print(f"ratio original-style / ours (1 point, last model above): {statistics.median(orig) / ours:.1f}x")
+        for model, ours in singles.items():
+            print(f"ratio original-style / ours, 1 point, {model}: {statistics.median(orig) / ours:.1f}x")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 from metricwatch.errors import ConfigError
+from metricwatch.layout import function_names
 
 FIELDS = {"name", "function", "description", "cron", "time_zone", "attempt_deadline_seconds", "retry"}
 RETRY_FIELDS = {"retry_count", "min_backoff_seconds", "max_backoff_seconds", "max_doublings",
@@ -87,7 +88,7 @@ def parse_schedule(raw: Any, functions: set[str] | None = None) -> list[Schedule
 def load_schedule(path: str | Path, functions_dir: str | Path | None = None) -> list[ScheduledJob]:
     functions = None
     if functions_dir is not None:
-        functions = {p.parent.name for p in Path(functions_dir).glob("*/main.py")}
+        functions = set(function_names(functions_dir))
     try:
         raw = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as exc:

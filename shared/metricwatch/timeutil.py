@@ -44,6 +44,10 @@ def parse_utc(raw: object, field: str, index: int | None = None) -> datetime:
     return _from_epoch(float(raw), field, index)
 
 
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def to_millis(ts: datetime) -> datetime:
     """MongoDB stores milliseconds; truncate first so what we score and answer is what we store."""
     return ts.replace(microsecond=ts.microsecond // 1000 * 1000)

@@ -18,7 +18,8 @@ import pytest
 
 from metricwatch.errors import ConfigError
 from metricwatch.ops.codescan import reachable_files
-from metricwatch.ops.package import build_zip, function_dirs
+from metricwatch.layout import function_dirs
+from metricwatch.ops.package import build_zip
 from tfmodel import ROOT, load
 
 FUNCTIONS_DIR = ROOT / "functions"

@@ -22,15 +22,12 @@ from metricwatch.errors import InvalidInput, MetricwatchError, NotFound, StoreUn
 from metricwatch.modelstore.base import ModelStore
 from metricwatch.modelstore.cache import ModelCache, dumps
 from metricwatch.points import Point, parse_labels, parse_value
+from metricwatch.timeutil import utcnow
 from metricwatch.series import model_object_name
 from metricwatch.store.base import MetricStore
 
 log = logging.getLogger(__name__)
 MIN_TRAIN_POINTS = 10
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -47,7 +44,7 @@ class TrainSummary:
 
 class Detector:
     def __init__(self, catalog: Mapping[str, WatchedMetric], store: MetricStore, models: ModelStore,
-                 cache: ModelCache, clock: Callable[[], datetime] = _utcnow) -> None:
+                 cache: ModelCache, clock: Callable[[], datetime] = utcnow) -> None:
         self.catalog = catalog
         self.store = store
         self.models = models

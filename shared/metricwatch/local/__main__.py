@@ -19,7 +19,8 @@ from pathlib import Path
 
 from metricwatch.config import Settings
 from metricwatch.errors import ConfigError, MetricwatchError
-from metricwatch.local.apps import Dispatcher, discover, load_apps
+from metricwatch.layout import function_names
+from metricwatch.local.apps import Dispatcher, load_apps
 from metricwatch.local.scheduler import LocalScheduler, rfc3339
 from metricwatch.schedule import ScheduledJob, load_schedule
 
@@ -48,7 +49,7 @@ def serve(settings: Settings) -> None:
     from metricwatch.runtime import get_runtime
 
     get_runtime()  # build the shared runtime (and store) now: bad settings fail before we listen
-    names, jobs = discover(FUNCTIONS_DIR), load_schedule(settings.schedule_path, FUNCTIONS_DIR)
+    names, jobs = function_names(FUNCTIONS_DIR), load_schedule(settings.schedule_path, FUNCTIONS_DIR)
     dispatcher = Dispatcher(load_apps(FUNCTIONS_DIR, names), base_url="")
     server = make_server("127.0.0.1", settings.port, dispatcher, threaded=True)
     dispatcher.base_url = base_url = f"http://127.0.0.1:{server.server_port}"  # the port actually bound

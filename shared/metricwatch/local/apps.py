@@ -13,11 +13,6 @@ from typing import Any, Callable, Iterable
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def discover(functions_dir: Path) -> list[str]:
-    """Every directory with a main.py is a function (the same rule Terraform uses)."""
-    return sorted(p.parent.name for p in functions_dir.glob("*/main.py"))
-
-
 def load_apps(functions_dir: Path, names: Iterable[str]) -> dict[str, WSGIApp]:
     """Build each function's app; `metricwatch` must already be imported from shared/ so all share it."""
     from functions_framework import create_app

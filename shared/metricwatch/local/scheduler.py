@@ -19,13 +19,10 @@ import requests
 from croniter import croniter
 
 from metricwatch.schedule import ScheduledJob
+from metricwatch.timeutil import utcnow
 
 log = logging.getLogger("metricwatch.scheduler")
 Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def next_fire(job: ScheduledJob, after: datetime) -> datetime:
@@ -62,7 +59,7 @@ class LocalScheduler:
     """Run `run()` in a thread; `stop` (a threading.Event) ends it and any backoff wait."""
 
     def __init__(self, jobs: list[ScheduledJob], base_url: str, stop: threading.Event,
-                 clock: Clock = _utcnow) -> None:
+                 clock: Clock = utcnow) -> None:
         self.jobs = jobs
         self.base_url = base_url
         self.stop = stop

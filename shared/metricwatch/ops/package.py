@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from metricwatch.errors import ConfigError
+from metricwatch.layout import function_dirs
 from metricwatch.ops.manifest import FILENAME as MANIFEST
 
 EXCLUDED_DIRS = {"__pycache__"}
@@ -24,11 +25,6 @@ EXCLUDED_NAMES = {MANIFEST}
 EXCLUDED_SUFFIXES = {".pyc"}
 VENDORED = ("metricwatch/__init__.py", "resources")
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-def function_dirs(functions_root: Path) -> list[Path]:
-    """Every directory with a main.py: the same discovery as Terraform's fileset()."""
-    return sorted(p.parent for p in functions_root.glob("*/main.py"))
 
 
 def package_files(function_dir: Path) -> Iterator[Path]:

@@ -44,6 +44,11 @@ def parse_utc(raw: object, field: str, index: int | None = None) -> datetime:
     return _from_epoch(float(raw), field, index)
 
 
+def as_utc(ts: datetime) -> datetime:
+    """pymongo and callers may hand back naive datetimes; naive means UTC here, as everywhere."""
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

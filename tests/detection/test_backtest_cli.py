@@ -66,3 +66,8 @@ def test_bench_nab_says_so_and_stops_when_the_corpus_is_missing(tmp_path: Path) 
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_nab.py"), "--nab", str(tmp_path)],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "NAB corpus not found" in out.stderr
+
+
+def test_a_stored_backtest_with_a_bad_start_says_so_and_exits_2(capsys) -> None:
+    assert main(["stored", "--metric", "cpu", "--start", "last tuesday"]) == 2
+    assert "'start' 'last tuesday' is not ISO 8601" in capsys.readouterr().err

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
 
 from metricwatch.backtest.replay import DAY, ReplayConfig
+from metricwatch.errors import InvalidInput
+from metricwatch.timeutil import parse_utc
 
 
 def _config(args: argparse.Namespace) -> ReplayConfig:
@@ -68,8 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "plot":
         return commands.run_plot(args.csv, args.png, config, windows)
     labels = dict(item.split("=", 1) for item in args.label)
-    start = datetime.fromisoformat(args.start).replace(tzinfo=timezone.utc) if args.start else None
-    end = datetime.fromisoformat(args.end).replace(tzinfo=timezone.utc) if args.end else None
+    try:
+        start = parse_utc(args.start, "start") if args.start else None
+        end = parse_utc(args.end, "end") if args.end else None
+    except InvalidInput as exc:
+        print(f"backtest: {exc.message}", file=sys.stderr)
+        return 2
     try:
         return commands.run_stored(args.metric, labels, start, end, config, args.png, args.out, windows)
     except LookupError as exc:

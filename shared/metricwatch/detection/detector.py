@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from metricwatch.detection.catalog import WatchedMetric
@@ -22,7 +22,7 @@ from metricwatch.errors import InvalidInput, MetricwatchError, NotFound, StoreUn
 from metricwatch.modelstore.base import ModelStore
 from metricwatch.modelstore.cache import ModelCache, dumps
 from metricwatch.points import Point, parse_labels, parse_value
-from metricwatch.timeutil import utcnow
+from metricwatch.timeutil import as_utc, utcnow
 from metricwatch.series import model_object_name
 from metricwatch.store.base import MetricStore
 
@@ -133,6 +133,6 @@ class Detector:
             raise InvalidInput("metric_info['timestamp'] must be a datetime", field="timestamp")
         point = Point(name=metric_name, value=parse_value(metric_info.get("value")),
                       labels=parse_labels(metric_info.get("labels")),
-                      timestamp=timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc))
+                      timestamp=as_utc(timestamp))
         verdict = self.score_points([point])[0]
         return None if verdict is None else int(verdict["anomaly"])

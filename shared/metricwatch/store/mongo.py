@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -28,6 +28,7 @@ from metricwatch.errors import StoreError, StoreUnavailable
 from metricwatch.series import canonical_labels, series_id
 from metricwatch.store.base import PointsPage, SeriesData, StoredPoint
 from metricwatch.store.query import META_FIELD, TIME_FIELD, from_document, points_query
+from metricwatch.timeutil import as_utc
 
 SERIES_INDEX = [(f"{META_FIELD}.series", ASCENDING), (TIME_FIELD, ASCENDING)]
 NAME_INDEX = [(f"{META_FIELD}.name", ASCENDING), (TIME_FIELD, ASCENDING)]
@@ -68,7 +69,7 @@ def to_document(stored: StoredPoint) -> dict[str, Any]:
 
 def epoch_seconds(dt: datetime) -> float:
     """pymongo hands back naive UTC datetimes unless the client is tz-aware; accept both."""
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+    return as_utc(dt).timestamp()
 
 
 def _series_data(docs: Iterable[dict[str, Any]]) -> SeriesData:

@@ -7,7 +7,7 @@ after the last (time, _id) returned.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
@@ -16,6 +16,7 @@ from bson.errors import InvalidId
 from metricwatch.errors import InvalidInput
 from metricwatch.points import Point
 from metricwatch.store.base import StoredPoint
+from metricwatch.timeutil import as_utc
 
 TIME_FIELD, META_FIELD = "time", "meta"  # the collection's timeField and metaField
 POINT_FIELDS = {"_id", TIME_FIELD, META_FIELD, "value"}
@@ -41,14 +42,10 @@ def points_query(name: str, labels: dict[str, str], start: datetime | None, end:
     return {"$and": [query, _after(after)]} if after else query
 
 
-def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
-
-
 def from_document(doc: dict[str, Any]) -> StoredPoint:
     """The inverse of `mongo.to_document`: measurements other than the value are the verdict."""
     meta = doc[META_FIELD]
-    point = Point(name=meta["name"], value=float(doc["value"]), timestamp=_utc(doc[TIME_FIELD]),
+    point = Point(name=meta["name"], value=float(doc["value"]), timestamp=as_utc(doc[TIME_FIELD]),
                   labels=dict(meta.get("labels") or {}))
     verdict = {k: v for k, v in doc.items() if k not in POINT_FIELDS}
     return StoredPoint(point=point, verdict=verdict or None)

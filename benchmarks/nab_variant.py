@@ -30,10 +30,11 @@ from metricwatch.backtest.replay import DAY, ReplayConfig  # noqa: E402
 from metricwatch.backtest.runner import backtest_dir  # noqa: E402
 
 
-def replay(nab: Path, names: list[str], model: str, params: dict, jobs: int) -> list[np.ndarray]:
+def replay(nab: Path, names: list[str], model: str, params: dict, jobs: int,
+           train_days: float = 7.0) -> list[np.ndarray]:
     """Every file's scores, replayed as the live system would score it."""
     quiet = Progress(len(names), out=open(os.devnull, "w"))
-    config = ReplayConfig(model, params, 7 * DAY, DAY)
+    config = ReplayConfig(model, params, train_days * DAY, DAY)
     return [r.scores for r in backtest_dir(nab / "data", None, config, jobs=jobs, files=names, progress=quiet)]
 
 
@@ -66,6 +67,7 @@ def main() -> int:
     parser.add_argument("--model", default="robust_seasonal")
     parser.add_argument("--nab", default=str(Path(__file__).resolve().parents[2] / "shared" / "nab"))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--train-days", type=float, default=7.0, help="the train_interval replayed, in days")
     parser.add_argument("--per-file", action="store_true")
     parser.add_argument("--oracle", action="store_true")
     args = parser.parse_args()
@@ -73,7 +75,7 @@ def main() -> int:
     names, _, rows = corpus_rows(nab)
     profiles = load_profiles(nab)
     for variant in args.variants:
-        scores = replay(nab, names, args.model, json.loads(variant), args.jobs)
+        scores = replay(nab, names, args.model, json.loads(variant), args.jobs, args.train_days)
         report(variant, names, rows, scores, profiles, args)
     return 0
 

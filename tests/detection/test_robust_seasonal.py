@@ -88,6 +88,33 @@ def test_daily_seasonality_is_used_only_when_the_training_data_shows_it() -> Non
     assert fit_profile(ts[:200], x[:200], "auto", 0.3).period == 0  # less than two days: no profile
 
 
+def office_hours(days: int, step: float = 300.0) -> tuple[np.ndarray, np.ndarray]:
+    """20 at night, 70 from 09:00 to 18:00 (less than half the day), plus noise."""
+    ts = 1.7e9 - 1.7e9 % DAY + step * np.arange(int(days * DAY / step))
+    hour = (ts % DAY) / 3600.0
+    x = np.where((hour >= 9) & (hour < 18), 70.0, 20.0) + np.random.default_rng(2).normal(0.0, 1.0, len(ts))
+    return ts, x
+
+
+def test_a_profile_busy_less_than_half_the_day_is_kept() -> None:
+    # The median absolute deviation sees only the quiet 15 hours; the profile must be judged on all of them.
+    ts, x = office_hours(days=4)
+    assert fit_profile(ts, x, "auto", 0.3).period == DAY
+
+
+def test_exactly_two_days_of_data_are_enough_for_a_daily_profile() -> None:
+    ts, x = office_hours(days=2)
+    assert ts[-1] - ts[0] < 2 * DAY  # the last row is one step short of two full days
+    assert fit_profile(ts, x, "auto", 0.3).period == DAY
+
+
+def test_the_daily_rise_of_an_office_hours_series_is_not_an_alarm() -> None:
+    ts, x = office_hours(days=5)
+    train = int(2 * DAY / 300.0)
+    model = create_model("robust_seasonal").fit(ts[:train], x[:train])
+    assert (model.score(ts, x, start=train).anomaly == 1).all()
+
+
 def test_a_constant_series_trains_and_scores_without_dividing_by_zero() -> None:
     ts = 1.7e9 + STEP * np.arange(1000)
     x = np.full(1000, 5.0)

@@ -31,7 +31,7 @@ import numpy as np
 from metricwatch.detection.models.base import Scores, verdicts
 from metricwatch.detection.models.rolling import (
     lagged, robust_scale, run_lengths, trailing_max, trailing_mean, trailing_median)
-from metricwatch.detection.models.seasonal import FLAT, Profile, fit_profile
+from metricwatch.detection.models.seasonal import FLAT, Profile, fit_profile, held_out
 from metricwatch.detection.models.tail import Tail, fit_tail
 from metricwatch.errors import ModelError
 
@@ -87,14 +87,16 @@ class RobustSeasonalModel:
         self._stuck_limit = float(min_stuck)
         self._refractory = max_refractory  # rows; set from the sampling step at training
 
-    def _deviations(self, timestamps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _deviations(self, timestamps: np.ndarray, values: np.ndarray,
+                    seasonal: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """Expected value, residual, de-seasonalised jump and shift of every row, from earlier rows only.
 
         The shift is the mean of the last `shift_window` rows minus the level
         just before the first of them: a change that lasts, which the level
         would have followed by the time it is judged row by row.
         """
-        seasonal = self._profile.at(timestamps)
+        if seasonal is None:
+            seasonal = self._profile.at(timestamps)
         y = values - seasonal
         level = trailing_median(y, self.level_window)
         shift = trailing_mean(y, self.shift_window) - lagged(level, self.shift_window - 1)
@@ -105,7 +107,7 @@ class RobustSeasonalModel:
         if len(x) < 4 * self.level_window:
             raise ModelError(f"need at least {4 * self.level_window} points to train, got {len(x)}")
         self._profile = fit_profile(ts, x, self.seasonality, self.min_seasonal_gain)
-        _, resid, jump, shift = self._deviations(ts, x)
+        _, resid, jump, shift = self._deviations(ts, x, held_out(ts, x, self._profile))
         warm = self.level_window + self.shift_window
         deviations = (resid[self.level_window:], jump[1:], shift[warm:])
         floor = 1e-6 * max(float(np.median(np.abs(x))), 1e-9)

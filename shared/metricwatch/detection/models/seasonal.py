@@ -2,9 +2,9 @@
 
 The profile is the median value per time-of-period bin, relative to the
 overall median. It is used only if the training data spans at least two
-periods and a profile learnt on the older half of the data removes a real
-share of the spread of the newer half (judged out of sample, because a
-profile always fits its own data); otherwise the profile is flat.
+periods and removes a real share of the data's spread out of sample: each
+period's rows are judged against the profile of the other periods, because
+a profile always fits its own data. Otherwise the profile is flat.
 """
 
 from __future__ import annotations
@@ -80,23 +80,25 @@ def _spread(x: np.ndarray) -> float:
 
 
 def fit_profile(timestamps: np.ndarray, values: np.ndarray, seasonality: str, min_gain: float) -> Profile:
-    """The best of the allowed periods, or flat; `min_gain` is the share of spread it must remove."""
+    """The best of the allowed periods, or flat; `min_gain` is the share of spread it must remove.
+
+    Judged on held-out residuals (each period's rows against the profile of
+    the other periods), because a profile always fits its own data.
+    """
     if seasonality == "none" or len(values) < 16:
         return FLAT
     step = float(np.median(np.abs(np.diff(timestamps)))) if len(timestamps) > 1 else 0.0
     span = float(timestamps.max() - timestamps.min())
     names = list(PERIODS) if seasonality == "auto" else [seasonality]
-    half = len(values) // 2
-    old_t, old_v, new_t, new_v = timestamps[:half], values[:half], timestamps[half:], values[half:]
-    best, best_spread = None, _spread(new_v) * (1.0 - min_gain)
+    best, best_spread = FLAT, _spread(values) * (1.0 - min_gain)
     for name in names:
         period = PERIODS[name]
         if span + step < 2 * period or step <= 0 or step > period / 8:
             continue
-        profile = _profile(old_t, old_v, period, step)
+        profile = _profile(timestamps, values, period, step)
         if profile is None:
             continue
-        spread = _spread(new_v - profile.at(new_t))
+        spread = _spread(values - held_out(timestamps, values, profile))
         if spread < best_spread:
-            best, best_spread = period, spread
-    return FLAT if best is None else (_profile(timestamps, values, best, step) or FLAT)
+            best, best_spread = profile, spread
+    return best

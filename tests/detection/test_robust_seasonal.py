@@ -115,6 +115,37 @@ def test_the_daily_rise_of_an_office_hours_series_is_not_an_alarm() -> None:
     assert (model.score(ts, x, start=train).anomaly == 1).all()
 
 
+def nightly_job(days: int, spike: float = 5.0, step: float = 300.0) -> tuple[np.ndarray, np.ndarray]:
+    """A flat noisy series with one spike a night, somewhere between 03:05 and 03:40 (a cron job)."""
+    rng = np.random.default_rng(4)
+    ts = 1.7e9 - 1.7e9 % DAY + step * np.arange(int(days * DAY / step))
+    x = 1.0 + rng.normal(0.0, 0.05, len(ts))
+    for day in range(days):
+        x[int((day * DAY + 3 * 3600 + rng.integers(1, 8) * step) / step)] += spike
+    return ts, x
+
+
+def test_a_spike_every_night_at_about_the_same_time_is_not_an_alarm() -> None:
+    ts, x = nightly_job(days=14)
+    train = int(7 * DAY / 300.0)
+    model = create_model("robust_seasonal").fit(ts[:train], x[:train])
+    assert (model.score(ts, x, start=train).anomaly == 1).all()
+    without = create_model("robust_seasonal", {"recurring_days": 0}).fit(ts[:train], x[:train])
+    assert (without.score(ts, x, start=train).anomaly == -1).sum() >= 1  # what it would page for
+
+
+def test_a_nightly_spike_much_larger_than_usual_or_at_another_time_is_still_an_alarm() -> None:
+    ts, x = nightly_job(days=9)
+    train = int(7 * DAY / 300.0)
+    model = create_model("robust_seasonal").fit(ts[:train], x[:train])
+    bigger, elsewhere = x.copy(), x.copy()
+    night = int((8 * DAY + 3 * 3600) / 300.0)
+    bigger[night: night + 12] = np.where(x[night: night + 12] > 3.0, 30.0, x[night: night + 12])
+    elsewhere[night + 12 * 10] += 5.0  # the usual size, at 13:00
+    assert (model.score(ts, bigger, start=train).anomaly == -1).any()
+    assert model.score(ts, elsewhere, start=train).anomaly[night + 120 - train] == -1
+
+
 def test_a_constant_series_trains_and_scores_without_dividing_by_zero() -> None:
     ts = 1.7e9 + STEP * np.arange(1000)
     x = np.full(1000, 5.0)

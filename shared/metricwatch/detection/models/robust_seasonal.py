@@ -31,6 +31,7 @@ import numpy as np
 from metricwatch.detection.models.base import Scores, verdicts
 from metricwatch.detection.models.rolling import (
     lagged, robust_scale, run_lengths, trailing_max, trailing_mean, trailing_median)
+from metricwatch.detection.models.recurring import Recurrence, fit_recurrence
 from metricwatch.detection.models.seasonal import FLAT, Profile, fit_profile, held_out
 from metricwatch.detection.models.tail import Tail, fit_tail
 from metricwatch.errors import ModelError
@@ -59,12 +60,12 @@ class RobustSeasonalModel:
                  stuck_factor: float = 4.0,
                  min_stuck: int = 12, band_z: float = 4.0, max_digits: float = 12.0,
                  alert_digits: float = 4.0, shift_window: int = 6, shift_discount: float = 1.0,
-                 quiet_points: int = 12) -> None:
+                 quiet_points: int = 12, recurring_days: int = 3) -> None:
         if seasonality not in SEASONALITIES:
             raise ValueError(f"seasonality must be one of {SEASONALITIES}")
-        if level_window < 2 or shift_window < 1 or quiet_points < 0 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
+        if level_window < 2 or shift_window < 1 or quiet_points < 0 or recurring_days < 0 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
                 or not 0.5 <= tail_quantile < 1:
-            raise ValueError("need level_window >= 2, shift_window >= 1, quiet_points >= 0, refractory_hours >= 0, max_refractory >= 0, "
+            raise ValueError("need level_window >= 2, shift_window >= 1, quiet_points >= 0, recurring_days >= 0, refractory_hours >= 0, max_refractory >= 0, "
                              "min_stuck >= 2, 0.5 <= tail_quantile < 1")
         self.level_window = level_window
         self.seasonality = seasonality
@@ -80,12 +81,14 @@ class RobustSeasonalModel:
         self.shift_window = shift_window
         self.shift_discount = shift_discount
         self.quiet_points = quiet_points
+        self.recurring_days = recurring_days
         self.context_points = level_window + shift_window + max(max_refractory, quiet_points)
         self._profile: Profile = FLAT
         self._scales = (1.0, 1.0, 1.0)  # residual, jump, shift
         self._tails: tuple[Tail, Tail, Tail] | None = None
         self._stuck_limit = float(min_stuck)
         self._refractory = max_refractory  # rows; set from the sampling step at training
+        self._recurrence: Recurrence | None = None
 
     def _deviations(self, timestamps: np.ndarray, values: np.ndarray,
                     seasonal: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
@@ -107,7 +110,8 @@ class RobustSeasonalModel:
         if len(x) < 4 * self.level_window:
             raise ModelError(f"need at least {4 * self.level_window} points to train, got {len(x)}")
         self._profile = fit_profile(ts, x, self.seasonality, self.min_seasonal_gain)
-        _, resid, jump, shift = self._deviations(ts, x, held_out(ts, x, self._profile))
+        seasonal = held_out(ts, x, self._profile)
+        _, resid, jump, shift = self._deviations(ts, x, seasonal)
         warm = self.level_window + self.shift_window
         deviations = (resid[self.level_window:], jump[1:], shift[warm:])
         floor = 1e-6 * max(float(np.median(np.abs(x))), 1e-9)
@@ -116,19 +120,26 @@ class RobustSeasonalModel:
         step = float(np.median(np.abs(np.diff(ts)))) or 1.0
         self._refractory = int(np.clip(round(self.refractory_hours * 3600.0 / step), 0, self.max_refractory))
         self._stuck_limit = max(self.stuck_factor * int(run_lengths(x).max()), float(self.min_stuck))
+        self._recurrence = None  # the training rows' own surprise, before any cap
+        if self.recurring_days:
+            logp, _ = self.surprise(ts, x, seasonal)
+            self._recurrence = fit_recurrence(ts[warm:], -logp[warm:], self.recurring_days)
         return self
 
-    def surprise(self, timestamps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def surprise(self, timestamps: np.ndarray, values: np.ndarray,
+                 seasonal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """log10 of each row's tail probability (<= 0) and its expected value."""
         if self._tails is None:
             raise ModelError("model is not trained")
-        expected, resid, jump, shift = self._deviations(timestamps, values)
+        expected, resid, jump, shift = self._deviations(timestamps, values, seasonal)
         resid, shift = np.abs(resid), np.abs(shift)
         logp = np.minimum(self._tails[0].log10_p(resid / self._scales[0]),
                           np.where(_away(resid), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0))
         shift_logp = self._tails[2].log10_p(shift / self._scales[2]) + self.shift_discount
         np.minimum(logp, np.where(_away(shift), shift_logp, 0.0), out=logp)
         np.minimum(logp, 0.0, out=logp)
+        if self._recurrence is not None:
+            logp = -self._recurrence.cap(timestamps, -logp)
         stuck = run_lengths(values) >= self._stuck_limit
         logp[stuck] = np.minimum(logp[stuck], -STUCK_WEIGHT * self.alert_digits)
         return logp, expected

@@ -40,11 +40,10 @@ def _profile(timestamps: np.ndarray, values: np.ndarray, period: float, step: fl
     counts = np.bincount(idx, minlength=bins)
     if counts.min() < 1:
         return None
-    centre = float(np.median(values))
-    order = np.argsort(idx, kind="stable")
-    groups = np.split(values[order], np.cumsum(counts)[:-1])
-    offsets = np.array([np.median(g) for g in groups]) - centre
-    return Profile(period, offsets)
+    ordered = values[np.lexsort((values, idx))]  # by bin, then by value: each bin's median is its middle
+    starts = np.cumsum(counts) - counts
+    medians = 0.5 * (ordered[starts + (counts - 1) // 2] + ordered[starts + counts // 2])
+    return Profile(period, medians - float(np.median(values)))
 
 
 def held_out(timestamps: np.ndarray, values: np.ndarray, profile: Profile) -> np.ndarray:

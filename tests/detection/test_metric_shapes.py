@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from metricwatch.detection.models import create_model
+from metricwatch.detection.models.seasonal import Profile, fit_profile
 
 DAY = 86400.0
 MONDAY = 1_699_833_600.0  # 2023-11-13 00:00 UTC
@@ -32,6 +33,28 @@ def weekly(days: int, step: float = 1800.0, seed: int = 0) -> tuple[np.ndarray, 
 def test_a_weekend_is_normal_once_the_training_data_holds_two_weeks() -> None:
     ts, x = weekly(days=28)
     assert len(alarms(ts, x, train_days=21)) == 0
+
+
+def test_two_weeks_learn_the_daily_shape_plus_a_level_per_day_of_the_week() -> None:
+    # The usual day, 20 lower at weekends: a full weekly profile would have two values per bin,
+    # the daily shape has 14 and the weekend level 4.
+    ts = MONDAY + 1800.0 * np.arange(28 * 48)
+    weekend = ((ts - MONDAY) // DAY) % 7 >= 5
+    x = 100.0 + 10.0 * np.sin(2 * np.pi * ts / DAY) - 20.0 * weekend
+    x += np.random.default_rng(3).normal(0.0, 2.0, len(ts))
+    assert fit_profile(ts[:14 * 48], x[:14 * 48], "auto", 0.3).kind == "weekday"
+    assert len(alarms(ts, x, train_days=14)) == 0
+
+
+def test_a_weekend_without_the_weekday_shape_gets_a_full_weekly_profile() -> None:
+    ts, x = weekly(days=14)
+    assert fit_profile(ts, x, "auto", 0.3).kind == "weekly"
+
+
+def test_a_model_file_saved_before_the_weekday_shape_still_scores() -> None:
+    old = Profile.__new__(Profile)
+    old.__dict__.update(period=DAY, offsets=np.zeros(24))  # what an older pickle restores
+    assert old.kind == "daily" and list(old.at(np.array([MONDAY]))) == [0.0]
 
 
 def test_with_only_a_week_of_history_every_weekend_starts_with_an_alarm() -> None:

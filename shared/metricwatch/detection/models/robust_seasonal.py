@@ -36,7 +36,7 @@ from metricwatch.detection.models.seasonal import FLAT, Profile, fit_profile, he
 from metricwatch.detection.models.tail import Tail, fit_tail
 from metricwatch.errors import ModelError
 
-SEASONALITIES = ("auto", "none", "daily", "weekly")
+SEASONALITIES = ("auto", "none", "daily", "weekly", "weekday")
 STUCK_WEIGHT = 1.5  # a stuck value is a step to 1.5x the alert level: it fires once, when the run gets too long
 
 

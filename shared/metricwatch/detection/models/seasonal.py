@@ -1,10 +1,14 @@
 """A daily or weekly profile, kept only where the training data shows it.
 
-The profile is the median value per time-of-period bin, relative to the
-overall median. It is used only if the training data spans at least two
-periods and removes a real share of the data's spread out of sample: each
-period's rows are judged against the profile of the other periods, because
-a profile always fits its own data. Otherwise the profile is flat.
+Three shapes: `daily` (the median value per time-of-day bin), `weekly` (per
+time-of-week bin) and `weekday` (the daily shape plus a level per day of
+the week: a quiet weekend on top of the usual day, learnt from 2 weeks
+where a full weekly profile has only 2 values per bin). Each is relative
+to the overall median. A shape is used only if the training data spans at
+least two of its cycles (2 days, 2 weeks) and removes a real share of the
+data's spread out of sample: each cycle's rows are judged against the
+shape learnt from the other cycles, because a profile always fits its own
+data. Otherwise the profile is flat. Days and weeks are UTC.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-PERIODS = {"daily": 86400.0, "weekly": 7 * 86400.0}
+DAY = 86400.0
+WEEK = 7 * DAY
+PERIODS = {"daily": DAY, "weekly": WEEK, "weekday": DAY}
+CYCLES = {"daily": DAY, "weekly": WEEK, "weekday": WEEK}  # what one held-out fold leaves out
 MAX_BINS = 288
 
 
@@ -22,47 +28,84 @@ MAX_BINS = 288
 class Profile:
     period: float  # seconds; 0 = no seasonality
     offsets: np.ndarray  # per bin, added to the level
+    weekday: np.ndarray | None = None  # per UTC day of the week, added too ("weekday" shape only)
+
+    @property
+    def kind(self) -> str:
+        if self.period == 0:
+            return "none"
+        return "weekday" if self.weekday is not None else ("weekly" if self.period == WEEK else "daily")
 
     def at(self, timestamps: np.ndarray) -> np.ndarray:
         if self.period == 0:
             return np.zeros(len(timestamps))
-        bins = len(self.offsets)
-        idx = np.floor((timestamps % self.period) / self.period * bins).astype(np.int64) % bins
-        return self.offsets[idx]
+        out = self.offsets[_bins(timestamps, self.period, len(self.offsets))]
+        if self.weekday is not None:
+            out = out + self.weekday[_bins(timestamps, WEEK, 7)]
+        return out
 
 
 FLAT = Profile(0.0, np.zeros(1))
 
 
-def _profile(timestamps: np.ndarray, values: np.ndarray, period: float, step: float) -> Profile | None:
-    bins = int(min(MAX_BINS, max(1, round(period / max(step, 1.0)))))
-    idx = np.floor((timestamps % period) / period * bins).astype(np.int64) % bins
+def _bins(timestamps: np.ndarray, period: float, bins: int) -> np.ndarray:
+    return np.floor((timestamps % period) / period * bins).astype(np.int64) % bins
+
+
+def _medians(idx: np.ndarray, values: np.ndarray, bins: int) -> np.ndarray | None:
+    """Median of the values in each bin (None if a bin is empty), from one sort."""
     counts = np.bincount(idx, minlength=bins)
     if counts.min() < 1:
         return None
     ordered = values[np.lexsort((values, idx))]  # by bin, then by value: each bin's median is its middle
     starts = np.cumsum(counts) - counts
-    medians = 0.5 * (ordered[starts + (counts - 1) // 2] + ordered[starts + counts // 2])
-    return Profile(period, medians - float(np.median(values)))
+    return 0.5 * (ordered[starts + (counts - 1) // 2] + ordered[starts + counts // 2])
+
+
+def _profile(timestamps: np.ndarray, values: np.ndarray, period: float, step: float) -> Profile | None:
+    bins = int(min(MAX_BINS, max(1, round(period / max(step, 1.0)))))
+    medians = _medians(_bins(timestamps, period, bins), values, bins)
+    return None if medians is None else Profile(period, medians - float(np.median(values)))
+
+
+def _weekday_profile(timestamps: np.ndarray, values: np.ndarray, step: float) -> Profile | None:
+    """Daily shape and day-of-week level, each fitted on what the other leaves (twice round)."""
+    day_of_week = _bins(timestamps, WEEK, 7)
+    weekday = np.zeros(7)
+    for _ in range(2):
+        daily = _profile(timestamps, values - weekday[day_of_week], DAY, step)
+        if daily is None:
+            return None
+        medians = _medians(day_of_week, values - daily.at(timestamps), 7)
+        if medians is None:
+            return None
+        weekday = medians - float(np.median(medians))
+    return Profile(DAY, daily.offsets, weekday)
+
+
+def _fit(kind: str, timestamps: np.ndarray, values: np.ndarray, step: float) -> Profile | None:
+    if kind == "weekday":
+        return _weekday_profile(timestamps, values, step)
+    return _profile(timestamps, values, PERIODS[kind], step)
 
 
 def held_out(timestamps: np.ndarray, values: np.ndarray, profile: Profile) -> np.ndarray:
-    """Each training row's seasonal value from a profile fitted without that row's period.
+    """Each training row's seasonal value from a profile fitted without that row's day (or week).
 
     A profile fits its own data: with 7 days, each bin's median is one of
     the 7 values it is judged against, so residuals computed with it are
     too small (with 2 days, by a factor of about 1.4) and the tails fitted
-    on them call ordinary noise rare. Residuals from the other periods'
+    on them call ordinary noise rare. Residuals from the other cycles'
     profile are the ones new data will show.
     """
     if profile.period == 0:
         return np.zeros(len(values))
     step = float(np.median(np.abs(np.diff(timestamps)))) if len(timestamps) > 1 else 0.0
-    cycle = np.floor(timestamps / profile.period)
+    cycle = np.floor(timestamps / CYCLES[profile.kind])
     out = profile.at(timestamps)
     for k in np.unique(cycle):
         mine = cycle == k
-        others = _profile(timestamps[~mine], values[~mine], profile.period, step) if (~mine).any() else None
+        others = _fit(profile.kind, timestamps[~mine], values[~mine], step) if (~mine).any() else None
         if others is not None and len(others.offsets) == len(profile.offsets):
             out[mine] = others.at(timestamps[mine])
     return out
@@ -79,22 +122,21 @@ def _spread(x: np.ndarray) -> float:
 
 
 def fit_profile(timestamps: np.ndarray, values: np.ndarray, seasonality: str, min_gain: float) -> Profile:
-    """The best of the allowed periods, or flat; `min_gain` is the share of spread it must remove.
+    """The best of the allowed shapes, or flat; `min_gain` is the share of spread it must remove.
 
-    Judged on held-out residuals (each period's rows against the profile of
-    the other periods), because a profile always fits its own data.
+    Judged on held-out residuals (each cycle's rows against the profile of
+    the other cycles), because a profile always fits its own data.
     """
     if seasonality == "none" or len(values) < 16:
         return FLAT
     step = float(np.median(np.abs(np.diff(timestamps)))) if len(timestamps) > 1 else 0.0
     span = float(timestamps.max() - timestamps.min())
-    names = list(PERIODS) if seasonality == "auto" else [seasonality]
+    kinds = list(PERIODS) if seasonality == "auto" else [seasonality]
     best, best_spread = FLAT, _spread(values) * (1.0 - min_gain)
-    for name in names:
-        period = PERIODS[name]
-        if span + step < 2 * period or step <= 0 or step > period / 8:
+    for kind in kinds:
+        if span + step < 2 * CYCLES[kind] or step <= 0 or step > PERIODS[kind] / 8:
             continue
-        profile = _profile(timestamps, values, period, step)
+        profile = _fit(kind, timestamps, values, step)
         if profile is None:
             continue
         spread = _spread(values - held_out(timestamps, values, profile))

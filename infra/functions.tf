@@ -88,6 +88,7 @@ resource "google_cloudfunctions2_function" "fn" {
     google_project_service.apis,
     google_secret_manager_secret_iam_member.accessor,
     google_storage_bucket_iam_member.writer_models,
+    google_storage_bucket_iam_member.public_models,
     google_storage_bucket_iam_member.reader_models,
     google_project_iam_member.build,
     google_project_iam_member.build_sources,

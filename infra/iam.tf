@@ -1,9 +1,12 @@
-# Four service accounts, each with only what its job needs:
+# Five service accounts, each with only what its job needs:
 #   writer    - what functions whose function.json says "model_bucket": "write" (the trainer) run as:
 #               object admin on the model bucket, and the secrets those functions read.
-#   reader    - what every other function runs as (push, query, the collectors): object viewer on
-#               the model bucket, and the secrets those functions read. Models are pickles, so
-#               loading one runs code: nothing that faces the internet may write them.
+#   public    - what the internet-facing functions ("public": true: push, query) run as: object
+#               viewer on the model bucket, and the secrets those functions read. Models are
+#               pickles, so loading one runs code: nothing that faces the internet may write them.
+#   reader    - what every other function runs as (the collectors): object viewer on the model
+#               bucket, and the secrets those functions read, so a collector's API token is not
+#               readable by code that answers the internet.
 #   scheduler - what Cloud Scheduler signs its OIDC tokens as: invoke the scheduled functions.
 #   build     - what Cloud Build runs as when it turns a source zip into a function image.
 
@@ -13,10 +16,16 @@ resource "google_service_account" "writer" {
   description  = "Runs the functions that save models (model_bucket write, the trainer): model bucket object admin and their secrets."
 }
 
+resource "google_service_account" "public" {
+  account_id   = "${var.name_prefix}-public"
+  display_name = "metricwatch public functions"
+  description  = "Runs the internet-facing functions (push, query): model bucket object viewer and their secrets."
+}
+
 resource "google_service_account" "reader" {
   account_id   = "${var.name_prefix}-reader"
-  display_name = "metricwatch functions runtime"
-  description  = "Runs every function that only loads models (push, query, collectors): model bucket object viewer and their secrets."
+  display_name = "metricwatch internal functions"
+  description  = "Runs the functions that only load models and do not face the internet (collectors): model bucket object viewer and their secrets."
 }
 
 resource "google_service_account" "scheduler" {
@@ -37,6 +46,12 @@ resource "google_storage_bucket_iam_member" "writer_models" {
   member = google_service_account.writer.member
 }
 
+resource "google_storage_bucket_iam_member" "public_models" {
+  bucket = google_storage_bucket.models.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.public.member
+}
+
 resource "google_storage_bucket_iam_member" "reader_models" {
   bucket = google_storage_bucket.models.name
   role   = "roles/storage.objectViewer"
@@ -44,7 +59,8 @@ resource "google_storage_bucket_iam_member" "reader_models" {
 }
 
 # One accessor grant per (account, secret) that a function running as the account reads
-# (local.secret_grants): the writer never sees PUSH_TOKENS, nobody sees an unused secret.
+# (local.secret_grants): the writer never sees PUSH_TOKENS, push and query never see a
+# collector's secret, nobody sees an unused secret.
 resource "google_secret_manager_secret_iam_member" "accessor" {
   for_each = local.secret_grants
 

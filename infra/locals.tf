@@ -23,15 +23,18 @@ locals {
   entry_point    = "handle"
 
   # The account a function runs as is decided by its manifest, never by its name: "write"
-  # (the trainer) runs as the writer, object admin on the model bucket; everything else as the reader.
-  function_account = { for fn in local.functions : fn => local.manifests[fn].model_bucket == "write" ? "writer" : "reader" }
+  # (the trainer) runs as the writer, object admin on the model bucket; a public function (push,
+  # query) as the public account; everything else (the collectors) as the reader.
+  function_account = { for fn in local.functions : fn => local.manifests[fn].model_bucket == "write" ? "writer" : (local.manifests[fn].public ? "public" : "reader") }
 
   account_members = {
     writer = google_service_account.writer.member
+    public = google_service_account.public.member
     reader = google_service_account.reader.member
   }
   account_emails = {
     writer = google_service_account.writer.email
+    public = google_service_account.public.email
     reader = google_service_account.reader.email
   }
 

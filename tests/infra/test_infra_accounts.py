@@ -1,9 +1,11 @@
-"""Who the functions run as: the manifest's `model_bucket` picks the account, never the name.
+"""Who the functions run as: the manifest's `model_bucket` and `public` pick the account, never the name.
 
 Models are pickles (loading one runs code), so only functions whose function.json says
 "write" (the trainer) run as the writer account, the only holder of object admin on the
-model bucket; every other function, the internet-facing ones included, runs as the reader
-with object viewer. Secrets are granted per account, only those its functions read.
+model bucket. The internet-facing functions (push, query) run as the public account and
+every other function (the collectors) as the reader, both with object viewer. Secrets are
+granted per account, only those its functions read, so a collector's token never reaches
+code that answers the internet.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ FN = TF.of_type("google_cloudfunctions2_function")["fn"]
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
 MANIFESTS = {fn: load_manifest(ROOT / "functions" / fn) for fn in FUNCTIONS}
 WRITER, READER = "${google_service_account.writer.member}", "${google_service_account.reader.member}"
+PUBLIC = "${google_service_account.public.member}"
 
 
 def _account(function: str) -> str:
     """What local.function_account gives (its expression is pinned below)."""
-    return "writer" if MANIFESTS[function].model_bucket == "write" else "reader"
+    manifest = MANIFESTS[function]
+    return "writer" if manifest.model_bucket == "write" else ("public" if manifest.public else "reader")
 
 
 def _grants(member: str) -> dict[tuple[str, str], dict]:
@@ -32,21 +36,23 @@ def _grants(member: str) -> dict[tuple[str, str], dict]:
 
 def test_the_account_a_function_runs_as_comes_from_its_manifest():
     assert TF.locals["function_account"] == (
-        '${{for fn in local.functions : fn => local.manifests[fn].model_bucket == "write" ? "writer" : "reader"}}')
+        '${{for fn in local.functions : fn => local.manifests[fn].model_bucket == "write" ? "writer" : '
+        '(local.manifests[fn].public ? "public" : "reader")}}')
     assert block(FN, "service_config")["service_account_email"] == \
         "${local.account_emails[local.function_account[each.key]]}"
     assert TF.locals["account_emails"] == {"writer": "${google_service_account.writer.email}",
+                                           "public": "${google_service_account.public.email}",
                                            "reader": "${google_service_account.reader.email}"}
-    assert TF.locals["account_members"] == {"writer": WRITER, "reader": READER}
+    assert TF.locals["account_members"] == {"writer": WRITER, "public": PUBLIC, "reader": READER}
     assert "runtime" not in TF.of_type("google_service_account"), "no account shared by readers and writers"
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_only_functions_that_write_models_run_as_the_writer(function: str):
     manifest = MANIFESTS[function]
-    assert _account(function) == ("writer" if manifest.model_bucket == "write" else "reader")
+    assert (_account(function) == "writer") == (manifest.model_bucket == "write")
     if manifest.public:
-        assert _account(function) == "reader", f"{function} faces the internet and must not write pickles"
+        assert _account(function) == "public", f"{function} faces the internet and must not write pickles"
 
 
 def test_the_trainer_is_the_one_writer():
@@ -63,14 +69,15 @@ def test_the_writer_is_the_only_object_admin_of_the_model_bucket():
     assert not {"roles/storage.objectAdmin", "roles/storage.admin"} & project_roles
 
 
-def test_the_reader_only_views_the_model_bucket():
-    reader = TF.of_type("google_storage_bucket_iam_member")["reader_models"]
-    assert reader == {"bucket": "${google_storage_bucket.models.name}", "role": "roles/storage.objectViewer",
-                      "member": READER}
+@pytest.mark.parametrize("grant, member", [("public_models", PUBLIC), ("reader_models", READER)])
+def test_the_public_and_reader_accounts_only_view_the_model_bucket(grant: str, member: str):
+    assert TF.of_type("google_storage_bucket_iam_member")[grant] == {
+        "bucket": "${google_storage_bucket.models.name}", "role": "roles/storage.objectViewer", "member": member}
 
 
 @pytest.mark.parametrize("member, expected", [
     (WRITER, {("google_storage_bucket_iam_member", "writer_models")}),
+    (PUBLIC, {("google_storage_bucket_iam_member", "public_models")}),
     (READER, {("google_storage_bucket_iam_member", "reader_models")}),
 ])
 def test_each_runtime_account_holds_the_model_bucket_and_nothing_else_by_name(member: str, expected: set):
@@ -96,7 +103,7 @@ def test_secret_access_is_granted_per_account_for_the_secrets_its_functions_read
 
 def _secret_grants() -> dict[str, set[str]]:
     """local.secret_grants evaluated on the real manifests: account => secret keys."""
-    grants: dict[str, set[str]] = {"writer": set(), "reader": set()}
+    grants: dict[str, set[str]] = {"writer": set(), "public": set(), "reader": set()}
     for fn, manifest in MANIFESTS.items():
         keys = {n for n in manifest.env if n in ("MONGO_URL", "PUSH_TOKENS")} | {f"{fn}/{n}" for n in manifest.secrets}
         grants[_account(fn)] |= keys
@@ -106,7 +113,16 @@ def _secret_grants() -> dict[str, set[str]]:
 def test_the_writer_reads_no_push_tokens_and_no_collector_secret():
     grants = _secret_grants()
     assert grants["writer"] == {"MONGO_URL"}
-    assert {"MONGO_URL", "PUSH_TOKENS"} <= grants["reader"]
+    assert grants["public"] == {"MONGO_URL", "PUSH_TOKENS"}
+
+
+def test_no_collector_secret_is_readable_by_an_internet_facing_function():
+    collector_secrets = {f"{fn}/{n}" for fn, m in MANIFESTS.items() for n in m.secrets}
+    assert not collector_secrets & _secret_grants()["public"]
+
+
+def test_the_service_accounts_are_the_five_documented():
+    assert set(TF.of_type("google_service_account")) == {"writer", "public", "reader", "scheduler", "build"}
 
 
 def test_the_build_account_reads_only_the_source_buckets():

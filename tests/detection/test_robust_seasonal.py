@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from metricwatch.detection.models import create_model
-from metricwatch.detection.models.seasonal import fit_profile
+from metricwatch.detection.models.seasonal import fit_profile, held_out
 
 from .series_factory import DAY, seasonal_series
 
@@ -108,6 +108,19 @@ def test_exactly_two_days_of_data_are_enough_for_a_daily_profile() -> None:
     assert fit_profile(ts, x, "auto", 0.3).period == DAY
 
 
+def test_a_gap_in_one_day_still_judges_the_other_days_rows_out_of_sample() -> None:
+    ts, x = office_hours(days=2)
+    hour = (ts % DAY) / 3600.0
+    keep = ~((ts >= ts[0] + DAY) & (hour >= 10) & (hour < 11))  # day 2 has no 10:00-11:00
+    ts, x, hour = ts[keep], x[keep], hour[keep]
+    profile = fit_profile(ts, x, "daily", 0.3)
+    day1 = ts < ts[0] + DAY
+    others = held_out(ts, x, profile)
+    in_gap = (hour >= 10) & (hour < 11)
+    assert np.all(others[day1 & ~in_gap] != profile.at(ts)[day1 & ~in_gap])  # only the gap's bins fall back
+    assert np.all(others[day1 & in_gap] == profile.at(ts)[day1 & in_gap])
+
+
 def test_the_daily_rise_of_an_office_hours_series_is_not_an_alarm() -> None:
     ts, x = office_hours(days=5)
     train = int(2 * DAY / 300.0)
@@ -144,6 +157,25 @@ def test_a_nightly_spike_much_larger_than_usual_or_at_another_time_is_still_an_a
     elsewhere[night + 12 * 10] += 5.0  # the usual size, at 13:00
     assert (model.score(ts, bigger, start=train).anomaly == -1).any()
     assert model.score(ts, elsewhere, start=train).anomaly[night + 120 - train] == -1
+
+
+def test_a_nightly_spike_up_does_not_hide_a_drop_at_the_same_hour() -> None:
+    ts, x = nightly_job(days=9)
+    train = int(7 * DAY / 300.0)
+    model = create_model("robust_seasonal").fit(ts[:train], x[:train])
+    drop = int((8 * DAY + 3 * 3600 + 50 * 60) / 300.0)  # 03:50, next to the usual spike
+    x[drop] -= 5.0
+    assert model.score(ts, x, start=train).anomaly[drop - train] == -1
+
+
+def test_a_model_file_saved_before_recurring_days_existed_still_scores() -> None:
+    ts, x = seasonal_series(days=3.0)
+    model, cut = fitted(ts, x)
+    state = dict(model.__dict__)
+    del state["recurring_days"], state["_recurrence"]  # what an older pickle restores
+    old = type(model).__new__(type(model))
+    old.__setstate__(state)
+    assert old.recurring_days == 0 and np.all(np.isfinite(old.score(ts, x, start=cut).score))
 
 
 def test_a_constant_series_trains_and_scores_without_dividing_by_zero() -> None:

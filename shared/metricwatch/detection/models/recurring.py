@@ -7,7 +7,10 @@ day had within half an hour of it. A new row's surprise is then capped at
 how rare it is *at that time of day*: if `n` of the `D` training days had a
 surprise at least as large in a window of `W` rows, the time-of-day rarity
 is D * W / n. Only a recurrence counts: fewer than `min_days` days is
-a coincidence, and the row keeps its full surprise.
+a coincidence, and the row keeps its full surprise. Rises and falls are
+kept apart (a nightly spike says nothing about an outage at 03:00), and
+days are UTC: a job that follows local time moves by an hour at a
+daylight-saving change and can fire once, until the next training.
 """
 
 from __future__ import annotations
@@ -22,12 +25,16 @@ BINS = 48  # half-hours; a row is compared with its own bin and the two beside i
 
 @dataclass
 class Recurrence:
-    usual: np.ndarray  # per bin: the surprise that `min_days` training days reached near it (-inf: none)
+    usual: np.ndarray  # (2, BINS): the surprise `min_days` training days reached near each bin, above / below
     base: float  # digits of rarity of something that happens on `min_days` of D days in a window of W rows
 
-    def cap(self, timestamps: np.ndarray, digits: np.ndarray) -> np.ndarray:
-        """Surprise digits, judged as what goes beyond what this time of day usually shows."""
-        beyond = self.base + np.maximum(digits - self.usual[_bins(timestamps)], 0.0)
+    def cap(self, timestamps: np.ndarray, digits: np.ndarray, upward: np.ndarray) -> np.ndarray:
+        """Surprise digits, judged as what goes beyond what this time of day usually shows.
+
+        Per direction: a nightly spike up says nothing about a drop at the same hour.
+        """
+        usual = self.usual[np.where(upward, 0, 1), _bins(timestamps)]
+        beyond = self.base + np.maximum(digits - usual, 0.0)
         return np.minimum(digits, beyond)
 
 
@@ -35,19 +42,26 @@ def _bins(timestamps: np.ndarray) -> np.ndarray:
     return (np.floor((timestamps % DAY) / DAY * BINS).astype(np.int64)) % BINS
 
 
-def fit_recurrence(timestamps: np.ndarray, digits: np.ndarray, min_days: int) -> Recurrence | None:
-    """From training rows' surprise digits; None if the data cannot show a daily recurrence."""
+def _usual(bins: np.ndarray, day: np.ndarray, n_days: int, digits: np.ndarray, min_days: int) -> np.ndarray:
+    """Per bin, the `min_days`-th largest of the days' largest surprise within one bin of it."""
+    per_bin = np.full((BINS, n_days), -np.inf)
+    np.maximum.at(per_bin, (bins, day), digits)
+    window = np.maximum(per_bin, np.maximum(np.roll(per_bin, 1, axis=0), np.roll(per_bin, -1, axis=0)))
+    return -np.sort(-window, axis=1)[:, min_days - 1]
+
+
+def fit_recurrence(timestamps: np.ndarray, digits: np.ndarray, upward: np.ndarray,
+                   min_days: int) -> Recurrence | None:
+    """From training rows' surprise digits and directions; None if the data cannot show a daily recurrence."""
     if min_days < 1 or len(timestamps) < 2:
         return None
     step = float(np.median(np.abs(np.diff(timestamps))))
-    day = np.floor(timestamps / DAY).astype(np.int64)
-    day -= day.min()
+    _, day = np.unique(np.floor(timestamps / DAY), return_inverse=True)  # days with data only
     n_days = int(day.max()) + 1
     if n_days < max(2, min_days) or step <= 0 or step > DAY / BINS:
         return None
-    per_bin = np.full((BINS, n_days), -np.inf)
-    np.maximum.at(per_bin, (_bins(timestamps), day), digits)
-    window = np.maximum(per_bin, np.maximum(np.roll(per_bin, 1, axis=0), np.roll(per_bin, -1, axis=0)))
-    usual = -np.sort(-window, axis=1)[:, min_days - 1]
+    bins = _bins(timestamps)
+    usual = np.stack([_usual(bins, day, n_days, np.where(up, digits, -np.inf), min_days)
+                      for up in (upward, ~upward)])
     rows_per_window = 3 * DAY / BINS / step
     return Recurrence(usual, float(np.log10(n_days * rows_per_window / min_days)))

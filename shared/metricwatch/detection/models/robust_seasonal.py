@@ -90,6 +90,12 @@ class RobustSeasonalModel:
         self._refractory = max_refractory  # rows; set from the sampling step at training
         self._recurrence: Recurrence | None = None
 
+    def __setstate__(self, state: dict) -> None:
+        """Model files saved before `recurring_days` existed load as trained: without it."""
+        state.setdefault("recurring_days", 0)
+        state.setdefault("_recurrence", None)
+        self.__dict__.update(state)
+
     def _deviations(self, timestamps: np.ndarray, values: np.ndarray,
                     seasonal: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """Expected value, residual, de-seasonalised jump and shift of every row, from earlier rows only.
@@ -123,7 +129,7 @@ class RobustSeasonalModel:
         self._recurrence = None  # the training rows' own surprise, before any cap
         if self.recurring_days:
             logp, _ = self.surprise(ts, x, seasonal)
-            self._recurrence = fit_recurrence(ts[warm:], -logp[warm:], self.recurring_days)
+            self._recurrence = fit_recurrence(ts[warm:], -logp[warm:], resid[warm:] >= 0, self.recurring_days)
         return self
 
     def surprise(self, timestamps: np.ndarray, values: np.ndarray,
@@ -132,6 +138,7 @@ class RobustSeasonalModel:
         if self._tails is None:
             raise ModelError("model is not trained")
         expected, resid, jump, shift = self._deviations(timestamps, values, seasonal)
+        upward = resid >= 0
         resid, shift = np.abs(resid), np.abs(shift)
         logp = np.minimum(self._tails[0].log10_p(resid / self._scales[0]),
                           np.where(_away(resid), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0))
@@ -139,7 +146,7 @@ class RobustSeasonalModel:
         np.minimum(logp, np.where(_away(shift), shift_logp, 0.0), out=logp)
         np.minimum(logp, 0.0, out=logp)
         if self._recurrence is not None:
-            logp = -self._recurrence.cap(timestamps, -logp)
+            logp = -self._recurrence.cap(timestamps, -logp, upward)
         stuck = run_lengths(values) >= self._stuck_limit
         logp[stuck] = np.minimum(logp[stuck], -STUCK_WEIGHT * self.alert_digits)
         return logp, expected

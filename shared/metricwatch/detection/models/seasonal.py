@@ -52,19 +52,23 @@ def _bins(timestamps: np.ndarray, period: float, bins: int) -> np.ndarray:
     return np.floor((timestamps % period) / period * bins).astype(np.int64) % bins
 
 
-def _medians(idx: np.ndarray, values: np.ndarray, bins: int) -> np.ndarray | None:
-    """Median of the values in each bin (None if a bin is empty), from one sort."""
+def _medians(idx: np.ndarray, values: np.ndarray, bins: int, partial: bool = False) -> np.ndarray | None:
+    """Median of the values in each bin, from one sort; an empty bin is NaN if `partial`, else None."""
     counts = np.bincount(idx, minlength=bins)
-    if counts.min() < 1:
+    filled = counts > 0
+    if not filled.all() and not partial or not filled.any():
         return None
     ordered = values[np.lexsort((values, idx))]  # by bin, then by value: each bin's median is its middle
-    starts = np.cumsum(counts) - counts
-    return 0.5 * (ordered[starts + (counts - 1) // 2] + ordered[starts + counts // 2])
+    starts, width = np.cumsum(counts) - counts, np.maximum(counts, 1)
+    last = len(ordered) - 1
+    medians = 0.5 * (ordered[np.minimum(starts + (width - 1) // 2, last)] + ordered[np.minimum(starts + width // 2, last)])
+    return np.where(filled, medians, np.nan)
 
 
-def _profile(timestamps: np.ndarray, values: np.ndarray, period: float, step: float) -> Profile | None:
+def _profile(timestamps: np.ndarray, values: np.ndarray, period: float, step: float,
+             partial: bool = False) -> Profile | None:
     bins = int(min(MAX_BINS, max(1, round(period / max(step, 1.0)))))
-    medians = _medians(_bins(timestamps, period, bins), values, bins)
+    medians = _medians(_bins(timestamps, period, bins), values, bins, partial)
     return None if medians is None else Profile(period, medians - float(np.median(values)))
 
 
@@ -83,10 +87,11 @@ def _weekday_profile(timestamps: np.ndarray, values: np.ndarray, step: float) ->
     return Profile(DAY, daily.offsets, weekday)
 
 
-def _fit(kind: str, timestamps: np.ndarray, values: np.ndarray, step: float) -> Profile | None:
+def _fit(kind: str, timestamps: np.ndarray, values: np.ndarray, step: float,
+         partial: bool = False) -> Profile | None:
     if kind == "weekday":
         return _weekday_profile(timestamps, values, step)
-    return _profile(timestamps, values, PERIODS[kind], step)
+    return _profile(timestamps, values, PERIODS[kind], step, partial)
 
 
 def held_out(timestamps: np.ndarray, values: np.ndarray, profile: Profile) -> np.ndarray:
@@ -105,9 +110,10 @@ def held_out(timestamps: np.ndarray, values: np.ndarray, profile: Profile) -> np
     out = profile.at(timestamps)
     for k in np.unique(cycle):
         mine = cycle == k
-        others = _fit(profile.kind, timestamps[~mine], values[~mine], step) if (~mine).any() else None
+        others = _fit(profile.kind, timestamps[~mine], values[~mine], step, partial=True) if (~mine).any() else None
         if others is not None and len(others.offsets) == len(profile.offsets):
-            out[mine] = others.at(timestamps[mine])
+            value = others.at(timestamps[mine])  # NaN in a bin only this cycle has data for
+            out[mine] = np.where(np.isnan(value), out[mine], value)
     return out
 
 

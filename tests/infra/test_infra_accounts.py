@@ -114,6 +114,7 @@ def test_the_writer_reads_no_push_tokens_and_no_collector_secret():
     grants = _secret_grants()
     assert grants["writer"] == {"MONGO_URL"}
     assert grants["public"] == {"MONGO_URL", "PUSH_TOKENS"}
+    assert "PUSH_TOKENS" not in grants["reader"], "collectors never see the push tokens"
 
 
 def test_no_collector_secret_is_readable_by_an_internet_facing_function():

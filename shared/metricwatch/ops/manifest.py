@@ -11,9 +11,10 @@ next to its code. Fields:
   the latter to true, so a blank token secret stops it instead of opening it) and
   may only read the model bucket.
 - `model_bucket`: "write" for the function that trains and saves models (it runs as
-  the writer account, object admin on the bucket); "read" for every other one (the
-  reader account, object viewer). Models are pickles: loading one runs code, so
-  write access stays away from anything reachable from the internet.
+  the writer account, object admin on the bucket); "read" for every other one (object
+  viewer: the public account if `public`, else the reader, so a collector's secrets
+  never reach an internet-facing function). Models are pickles: loading one runs
+  code, so write access stays away from anything reachable from the internet.
 - `env`: the settings (names from `config.SETTINGS`) the deployment may set for it.
   MONGO_URL and PUSH_TOKENS come from Secret Manager; the names, retention, model
   bucket and log level from Terraform variables; any other listed setting only if

@@ -37,8 +37,8 @@ def series(seed: int, weekend: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray
     amp, sigma, trend = rng.uniform(5, 50), rng.uniform(1, 5), rng.uniform(-0.02, 0.02)
     x = 200 + trend * np.arange(ROWS) + amp * np.sin(2 * np.pi * ts / DAY + rng.uniform(0, 6))
     x += rng.normal(0, sigma, ROWS)
-    if weekend:
-        x += 0.3 * amp * ((ts // DAY) % 7 >= 5)
+    if weekend:  # quieter on Saturdays and Sundays (UTC; 1970-01-01 was a Thursday)
+        x -= 0.3 * amp * ((ts // DAY + 3) % 7 >= 5)
     rows = rng.choice(np.arange(SCORED_FROM, ROWS), 6, replace=False)
     sizes = rng.uniform(4, 10, 6)
     x[rows] += rng.choice([-1, 1], 6) * sizes * sigma

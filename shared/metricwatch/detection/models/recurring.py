@@ -2,12 +2,13 @@
 
 A spike at 03:10 one day, 03:35 the next (a backup, a cron job, a batch
 import) is rare among all rows but ordinary at that time of day. For every
-half-hour of the day, the model keeps the largest surprise each training
-day had within half an hour of it. A new row's surprise is then capped at
-how rare it is *at that time of day*: if `n` of the `D` training days had a
-surprise at least as large in a window of `W` rows, the time-of-day rarity
-is D * W / n. Only a recurrence counts: fewer than `min_days` days is
-a coincidence, and the row keeps its full surprise. Rises and falls are
+half-hour of the day, the model keeps the surprise that at least `min_days`
+training days reached within half an hour of it: that time's usual. A new
+row there counts only by how far it goes beyond the usual, plus the rarity
+of something that happens on `min_days` of the `D` training days in a
+window of `W` rows, log10(D * W / min_days); the cap never raises a
+surprise. A time of day that fewer than `min_days` days disturbed has no
+usual, and its rows keep their full surprise. Rises and falls are
 kept apart (a nightly spike says nothing about an outage at 03:00), and
 days are UTC: a job that follows local time moves by an hour at a
 daylight-saving change and can fire once, until the next training.
@@ -18,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from metricwatch.detection.models.rolling import sampling_step
 
 DAY = 86400.0
 BINS = 48  # half-hours; a row is compared with its own bin and the two beside it
@@ -55,7 +58,7 @@ def fit_recurrence(timestamps: np.ndarray, digits: np.ndarray, upward: np.ndarra
     """From training rows' surprise digits and directions; None if the data cannot show a daily recurrence."""
     if min_days < 1 or len(timestamps) < 2:
         return None
-    step = float(np.median(np.abs(np.diff(timestamps))))
+    step = sampling_step(timestamps)
     _, day = np.unique(np.floor(timestamps / DAY), return_inverse=True)  # days with data only
     n_days = int(day.max()) + 1
     if n_days < max(2, min_days) or step <= 0 or step > DAY / BINS:

@@ -30,7 +30,7 @@ import numpy as np
 
 from metricwatch.detection.models.base import Scores, verdicts
 from metricwatch.detection.models.rolling import (
-    lagged, robust_scale, run_lengths, trailing_max, trailing_mean, trailing_median)
+    lagged, robust_scale, run_lengths, sampling_step, trailing_max, trailing_mean, trailing_median)
 from metricwatch.detection.models.recurring import Recurrence, fit_recurrence
 from metricwatch.detection.models.seasonal import FLAT, Profile, fit_profile, held_out
 from metricwatch.detection.models.tail import Tail, fit_tail
@@ -123,7 +123,7 @@ class RobustSeasonalModel:
         floor = 1e-6 * max(float(np.median(np.abs(x))), 1e-9)
         self._scales = tuple(_scale(d, floor) for d in deviations)
         self._tails = tuple(fit_tail(np.abs(d) / s, self.tail_quantile) for d, s in zip(deviations, self._scales))
-        step = float(np.median(np.abs(np.diff(ts)))) or 1.0
+        step = sampling_step(ts) or 1.0
         self._refractory = int(np.clip(round(self.refractory_hours * 3600.0 / step), 0, self.max_refractory))
         self._stuck_limit = max(self.stuck_factor * int(run_lengths(x).max()), float(self.min_stuck))
         self._recurrence = None  # the training rows' own surprise, before any cap

@@ -63,6 +63,11 @@ def run_lengths(x: np.ndarray) -> np.ndarray:
     return np.arange(n) - starts + 1
 
 
+def sampling_step(timestamps: np.ndarray) -> float:
+    """Median gap between rows in seconds (0 for fewer than two rows): robust to gaps and repeats."""
+    return float(np.median(np.abs(np.diff(timestamps)))) if len(timestamps) > 1 else 0.0
+
+
 def robust_scale(x: np.ndarray) -> float:
     """1.4826 * MAD: the standard deviation, for normal data, that outliers cannot inflate."""
     x = x[np.isfinite(x)]

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metricwatch.detection.models.rolling import sampling_step
+
 DAY = 86400.0
 WEEK = 7 * DAY
 PERIODS = {"daily": DAY, "weekly": WEEK, "weekday": DAY}
@@ -105,7 +107,7 @@ def held_out(timestamps: np.ndarray, values: np.ndarray, profile: Profile) -> np
     """
     if profile.period == 0:
         return np.zeros(len(values))
-    step = float(np.median(np.abs(np.diff(timestamps)))) if len(timestamps) > 1 else 0.0
+    step = sampling_step(timestamps)
     cycle = np.floor(timestamps / CYCLES[profile.kind])
     out = profile.at(timestamps)
     for k in np.unique(cycle):
@@ -135,7 +137,7 @@ def fit_profile(timestamps: np.ndarray, values: np.ndarray, seasonality: str, mi
     """
     if seasonality == "none" or len(values) < 16:
         return FLAT
-    step = float(np.median(np.abs(np.diff(timestamps)))) if len(timestamps) > 1 else 0.0
+    step = sampling_step(timestamps)
     span = float(timestamps.max() - timestamps.min())
     kinds = list(PERIODS) if seasonality == "auto" else [seasonality]
     best, best_spread = FLAT, _spread(values) * (1.0 - min_gain)

@@ -95,3 +95,20 @@ def test_a_slow_drift_is_followed_not_flagged() -> None:
     ts, x = flat(days=6)
     x += 2.0 * (ts - ts[0]) / DAY
     assert len(alarms(ts, x, train_days=3)) == 0
+
+
+def test_an_hourly_gauge_stuck_for_six_hours_is_an_alarm() -> None:
+    # A continuous value never repeats in training, so six identical rows are a frozen exporter.
+    ts, x = flat(days=21, step=3600.0)
+    x[20 * 24 + 3:20 * 24 + 9] = x[20 * 24 + 2]
+    assert list(alarms(ts, x, train_days=20) + 20 * 24) == [20 * 24 + 2 + 6 - 1]
+
+
+def test_counts_that_repeat_in_training_may_repeat_as_long_again() -> None:
+    # Low counts repeat by chance; the limit is 4 times the longest run the training week held.
+    ts, _ = flat(days=8)
+    x = np.random.default_rng(4).poisson(3.0, len(ts)).astype(float)
+    cut = 7 * 288
+    longest = int(create_model("robust_seasonal", {}).fit(ts[:cut], x[:cut])._stuck_limit // 4)
+    x[cut + 100:cut + 100 + 2 * longest] = x[cut + 99]
+    assert len(alarms(ts, x, train_days=7)) == 0

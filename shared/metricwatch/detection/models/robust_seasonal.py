@@ -58,7 +58,7 @@ class RobustSeasonalModel:
     def __init__(self, level_window: int = 32, seasonality: str = "auto", min_seasonal_gain: float = 0.3,
                  tail_quantile: float = 0.9, refractory_hours: float = 24.0, max_refractory: int = 400,
                  stuck_factor: float = 4.0,
-                 min_stuck: int = 12, band_z: float = 4.0, max_digits: float = 12.0,
+                 min_stuck: int = 6, band_z: float = 4.0, max_digits: float = 12.0,
                  alert_digits: float = 4.0, shift_window: int = 6, shift_discount: float = 1.0,
                  quiet_points: int = 12, recurring_days: int = 3) -> None:
         if seasonality not in SEASONALITIES:

@@ -3,7 +3,7 @@ NAB ?= ../shared/nab
 BENCH_MODELS ?= sklearn_iforest,$(shell PYTHONPATH=shared $(PY) -c "from metricwatch.config import load_settings; print(load_settings().default_model)" 2>/dev/null)
 BACKTEST := PYTHONPATH=shared $(PY) -m metricwatch.backtest
 
-.PHONY: backtest bench-nab bench-synthetic plot
+.PHONY: backtest bench-nab bench-synthetic bench-shapes plot
 
 backtest: venv  ## replay CSVs: make backtest DATA=<dir> OUT=<dir> [MODEL=<name>] (NAB results layout)
 	@test -n "$(DATA)" && test -n "$(OUT)" || { echo "usage: make backtest DATA=<dir> OUT=<dir> [MODEL=<name>]"; exit 2; }
@@ -14,6 +14,9 @@ bench-nab: venv  ## NAB scores of the original and default models (MODELS=a,b to
 
 bench-synthetic: venv  ## spike recall on synthetic hourly series by training window (MODEL=<name>)
 	PYTHONPATH=shared $(PY) benchmarks/bench_synthetic.py $(if $(MODEL),--model "$(MODEL)")
+
+bench-shapes: venv  ## recall and false alarms by kind of incident on synthetic metrics (MODEL=<name> PARAMS=<json>)
+	PYTHONPATH=shared $(PY) benchmarks/bench_shapes.py $(if $(MODEL),--model "$(MODEL)") $(if $(PARAMS),--params '$(PARAMS)')
 
 plot: venv  ## PNG of one CSV's detections: make plot CSV=<file> PNG=<file> [MODEL=<name>] [WINDOWS=<json> KEY=<name>]
 	@test -n "$(CSV)" && test -n "$(PNG)" || { echo "usage: make plot CSV=<file> PNG=<file> [MODEL=<name>]"; exit 2; }

@@ -14,8 +14,8 @@ heavy-tailed Student t with 3 degrees of freedom, Poisson counts). Each gets
 one incident of one kind, placed at a random time in its last 10 days, sized
 in noise standard deviations. It is replayed as `make backtest` replays data
 (daily retraining on the preceding `--days`, no look-ahead). An incident is
-found if an alarm fires from its start to an hour (or two rows) after it
-ends (a drift "ends" when its 6-hour ramp does); any other alarm, outside
+found if an alarm fires from its start up to and including an hour (or
+two rows) after it ends (a drift "ends" when its 6-hour ramp does); any other alarm, outside
 the incident and the day after it, is a false alarm. The series come from
 fixed seeds, so the figures are reproducible. It is a check of behaviour,
 not a benchmark to tune on.
@@ -52,25 +52,33 @@ class Incident:
     hours: float
 
 
-def base_series(rng: np.random.Generator, step: float, noise: str, span_days: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Timestamps, values and the noise standard deviation of an ordinary metric."""
+def base_series(seed: int, step: float, span_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Timestamps, values, the noise standard deviation of each row, and whether the values are counts.
+
+    Drawn from (seed, step) only, so every kind of incident is put into the
+    same series; the noise is `NOISES[seed % 3]` and the weekend step is on
+    for seeds with `seed // 3` odd: each noise has it on exactly half its series.
+    """
+    rng = np.random.default_rng([seed, int(step)])
     n = int(span_days * DAY / step)
     ts = 1.7e9 - 1.7e9 % DAY + step * np.arange(n)
-    weekend = ((ts // DAY + 3) % 7 >= 5) * (rng.random() < 0.5)  # Saturdays and Sundays, on half the series
+    weekend = ((ts // DAY + 3) % 7 >= 5) * float(seed // 3 % 2)  # Saturdays and Sundays
+    noise = NOISES[seed % len(NOISES)]
     if noise == "poisson":  # counts: the noise grows with the level
-        mean = rng.uniform(20, 200)
         wave = 1 + rng.uniform(0.2, 0.6) * np.sin(2 * np.pi * ts / DAY + rng.uniform(0, 6))
-        return ts, rng.poisson(mean * wave * (1 - 0.3 * weekend)).astype(float), float(np.sqrt(mean))
+        lam = rng.uniform(20, 200) * wave * (1 - 0.3 * weekend)
+        return ts, rng.poisson(lam).astype(float), np.sqrt(lam), True
     sigma = rng.uniform(1, 5)
     x = 100 + rng.uniform(2, 10) * sigma * np.sin(2 * np.pi * ts / DAY + rng.uniform(0, 6)) - 3 * sigma * weekend
     shocks = rng.normal(size=n) if noise == "gaussian" else rng.standard_t(3, n) / np.sqrt(3)
-    return ts, x + sigma * shocks, sigma
+    return ts, x + sigma * shocks, np.full(n, sigma), False
 
 
-def inject(rng: np.random.Generator, kind: str, x: np.ndarray, sigma: float, step: float) -> Incident:
-    """Put one incident of `kind` into x (in place), sized in noise sigmas."""
+def inject(rng: np.random.Generator, kind: str, x: np.ndarray, noise_sd: np.ndarray, step: float) -> Incident:
+    """Put one incident of `kind` into x (in place), sized in the noise sigmas at its start."""
     per_hour = max(int(HOUR / step), 1)
     start = int(rng.integers(len(x) - int(10 * DAY / step), len(x) - int(DAY / step)))
+    sigma = float(noise_sd[start])
     sign = rng.choice([-1.0, 1.0])
     if kind in ("spike", "dip"):
         x[start] += (1.0 if kind == "spike" else -1.0) * rng.uniform(6, 10) * sigma
@@ -87,10 +95,11 @@ def inject(rng: np.random.Generator, kind: str, x: np.ndarray, sigma: float, ste
     if kind == "stuck":
         x[start:start + 6 * per_hour] = x[start - 1]
         return Incident(kind, start, 6)
-    if kind == "drift":  # to 8-12 sigmas over 6 hours, and stays there
-        ramp = sign * np.linspace(0, rng.uniform(8, 12) * sigma, 6 * per_hour)
-        x[start:start + len(ramp)] += ramp
-        x[start + len(ramp):] += ramp[-1]
+    if kind == "drift":  # to 8-12 sigmas over 6 hours (the first row already moves), and stays there
+        rows = 6 * per_hour
+        ramp = sign * rng.uniform(8, 12) * sigma * np.arange(1, rows + 1) / rows
+        x[start:start + rows] += ramp
+        x[start + rows:] += ramp[-1]
         return Incident(kind, start, 6)
     if kind == "outage":
         x[start:start + per_hour] = 0.0
@@ -101,53 +110,60 @@ def inject(rng: np.random.Generator, kind: str, x: np.ndarray, sigma: float, ste
 KINDS = ("none", "spike", "dip", "level_shift", "plateau", "variance_burst", "stuck", "drift", "outage")
 
 
-def one(job: tuple[str, str, int, str, dict, float]) -> tuple[str, str, str, bool, int, float]:
-    """Replay one series: (kind, sampling, noise, found, false alarms, delay in hours or nan)."""
+def one(job: tuple[str, str, int, str, dict, float]) -> tuple[str, str, str, bool, int, float, float]:
+    """Replay one series: (kind, sampling, noise, found, false alarms, weeks judged for them, delay in hours or nan)."""
     kind, sampling, seed, model, params, days = job
     step = STEPS[sampling]
-    rng = np.random.default_rng([seed, KINDS.index(kind), int(step)])
-    noise = NOISES[seed % len(NOISES)]
-    ts, x, sigma = base_series(rng, step, noise, days + JUDGED_DAYS)
-    incident = inject(rng, kind, x, sigma, step)
+    ts, x, noise_sd, counts = base_series(seed, step, days + JUDGED_DAYS)
+    incident = inject(np.random.default_rng([seed, int(step), KINDS.index(kind)]), kind, x, noise_sd, step)
+    if counts:
+        np.maximum(x, 0.0, out=x)  # a count is never negative
+    judged_from = ts[0] + np.ceil(days) * DAY  # once a full training window exists
     fired = np.flatnonzero(replay(ts, x, ReplayConfig(model, params, days * DAY, DAY)).anomaly == -1)
-    fired = fired[ts[fired] >= ts[0] + days * DAY]  # judged once a full training window exists
-    since = (ts[fired] - ts[min(incident.start, len(ts) - 1)]) / HOUR if len(fired) else np.empty(0)
-    deadline = incident.hours + max(1.0, 2 * step / HOUR)  # an hour, or two rows, after it ends
-    during = (fired >= incident.start) & (since < deadline)
-    aftermath = (fired >= incident.start) & (since < deadline + 24)
+    fired = fired[ts[fired] >= judged_from]
+    since = (ts[fired] - ts[min(incident.start, len(ts) - 1)]) / HOUR
+    deadline = incident.hours + max(1.0, 2 * step / HOUR)  # up to an hour, or two rows, after it ends
+    during = (fired >= incident.start) & (since <= deadline)
+    aftermath = (fired >= incident.start) & (since <= deadline + 24)
+    excluded = min(deadline + 24, (ts[-1] - ts[incident.start]) / HOUR) if incident.start < len(ts) else 0.0
+    weeks = ((ts[-1] - judged_from) / HOUR - excluded) / (7 * 24)  # the time false alarms were counted in
     delay = float(since[during][0]) if during.any() else float("nan")
-    return kind, sampling, noise, bool(during.any()), int((~aftermath).sum()), delay
+    return kind, sampling, NOISES[seed % len(NOISES)], bool(during.any()), int((~aftermath).sum()), weeks, delay
+
+
+def cell_line(kind: str, sampling: str, cell: list[tuple]) -> str:
+    """One table row: recall per noise, median delay of the found ones, false alarms per series-week."""
+    found = [r for r in cell if r[3]]
+    per_noise = ", ".join(f"{n} {sum(r[3] for r in cell if r[2] == n)}/{sum(r[2] == n for r in cell)}" for n in NOISES)
+    recall = "-" if kind == "none" else f"{100 * len(found) / len(cell):.0f}% ({per_noise})"
+    delay = f"{np.median([r[6] for r in found]):.1f}" if found else "-"
+    rate = sum(r[4] for r in cell) / sum(r[5] for r in cell)
+    alarms = ", ".join(f"{n} {sum(r[4] for r in cell if r[2] == n)}" for n in NOISES)
+    return f"| {kind} | {sampling} | {recall} | {delay} | {rate:.2f} ({alarms}) |"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", type=int, default=24, help="series per kind and sampling (a multiple of 3)")
+    parser.add_argument("--series", type=int, default=24, help="series per kind and sampling (a multiple of 6)")
     parser.add_argument("--model", default="robust_seasonal")
     parser.add_argument("--params", default="{}", help="train_params as JSON")
     parser.add_argument("--days", type=float, default=7.0, help="training window in days")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
+    if args.series < 6 or args.series % 6:
+        parser.error("--series must be a positive multiple of 6 (3 noises, with and without a weekend step)")
     params = json.loads(args.params)
     started = time.perf_counter()
     jobs = [(k, s, seed, args.model, params, args.days) for k in KINDS for s in STEPS for seed in range(args.series)]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(one, jobs, chunksize=4))
-    scored_days = JUDGED_DAYS
-    print(f"{args.model} {json.dumps(params)}: {args.series} series per cell, {args.days + scored_days:g} days each, "
-          f"trained daily on {args.days:g} days, judged on the last {scored_days:g}")
-    print("| incident | sampling | found | median delay (h) | false alarms per series-week |")
+    print(f"{args.model} {json.dumps(params)}: {args.series} series per cell (the same series in every row), "
+          f"{args.days + JUDGED_DAYS:g} days each, trained daily on {args.days:g} days, judged on the last {JUDGED_DAYS}")
+    print("| incident | sampling | found | median delay (h) | false alarms per series-week (alarms) |")
     print("|---|---|---|---|---|")
     for kind in KINDS:
         for sampling in STEPS:
-            cell = [r for r in results if r[0] == kind and r[1] == sampling]
-            found = np.mean([r[3] for r in cell])
-            delays = [r[5] for r in cell if r[3]]
-            fa = sum(r[4] for r in cell) / (len(cell) * scored_days / 7)
-            by_noise = ", ".join(f"{n} {sum(r[4] for r in cell if r[2] == n)}" for n in NOISES)
-            recall = "-" if kind == "none" else f"{100 * found:.0f}% (" + ", ".join(
-                f"{n} {sum(r[3] for r in cell if r[2] == n)}/{sum(r[2] == n for r in cell)}" for n in NOISES) + ")"
-            delay = f"{np.median(delays):.1f}" if delays else "-"
-            print(f"| {kind} | {sampling} | {recall} | {delay} | {fa:.2f} ({by_noise}) |")
+            print(cell_line(kind, sampling, [r for r in results if r[0] == kind and r[1] == sampling]))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -1,6 +1,6 @@
 """Recall and false alarms by kind of anomaly, on synthetic metrics with known labels.
 
-    PYTHONPATH=shared .venv/bin/python benchmarks/bench_shapes.py [--series 24] [--model M] [--params JSON] [--days 7]
+    PYTHONPATH=shared .venv/bin/python benchmarks/bench_shapes.py [--series 48] [--model M] [--params JSON] [--days 7]
 
 NAB is one corpus with its own habits; this asks the question a user asks of
 each incident shape the default model claims to handle: of the spikes, dips,
@@ -30,6 +30,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -110,8 +111,18 @@ def inject(rng: np.random.Generator, kind: str, x: np.ndarray, noise_sd: np.ndar
 KINDS = ("none", "spike", "dip", "level_shift", "plateau", "variance_burst", "stuck", "drift", "outage")
 
 
-def one(job: tuple[str, str, int, str, dict, float]) -> tuple[str, str, str, bool, int, float, float]:
-    """Replay one series: (kind, sampling, noise, found, false alarms, weeks judged for them, delay in hours or nan)."""
+class Outcome(NamedTuple):
+    kind: str
+    sampling: str
+    noise: str
+    found: bool
+    false_alarms: int
+    weeks: float  # the time false alarms were counted in
+    delay: float  # hours from the incident's start to its first alarm, NaN if not found
+
+
+def one(job: tuple[str, str, int, str, dict, float]) -> Outcome:
+    """Replay one series with one incident and judge its alarms."""
     kind, sampling, seed, model, params, days = job
     step = STEPS[sampling]
     ts, x, noise_sd, counts = base_series(seed, step, days + JUDGED_DAYS)
@@ -126,25 +137,25 @@ def one(job: tuple[str, str, int, str, dict, float]) -> tuple[str, str, str, boo
     during = (fired >= incident.start) & (since <= deadline)
     aftermath = (fired >= incident.start) & (since <= deadline + 24)
     excluded = min(deadline + 24, (ts[-1] - ts[incident.start]) / HOUR) if incident.start < len(ts) else 0.0
-    weeks = ((ts[-1] - judged_from) / HOUR - excluded) / (7 * 24)  # the time false alarms were counted in
+    weeks = ((ts[-1] - judged_from) / HOUR - excluded) / (7 * 24)
     delay = float(since[during][0]) if during.any() else float("nan")
-    return kind, sampling, NOISES[seed % len(NOISES)], bool(during.any()), int((~aftermath).sum()), weeks, delay
+    return Outcome(kind, sampling, NOISES[seed % len(NOISES)], bool(during.any()), int((~aftermath).sum()), weeks, delay)
 
 
-def cell_line(kind: str, sampling: str, cell: list[tuple]) -> str:
+def cell_line(kind: str, sampling: str, cell: list[Outcome]) -> str:
     """One table row: recall per noise, median delay of the found ones, false alarms per series-week."""
-    found = [r for r in cell if r[3]]
-    per_noise = ", ".join(f"{n} {sum(r[3] for r in cell if r[2] == n)}/{sum(r[2] == n for r in cell)}" for n in NOISES)
+    found = [r for r in cell if r.found]
+    per_noise = ", ".join(f"{n} {sum(r.found for r in cell if r.noise == n)}/{sum(r.noise == n for r in cell)}" for n in NOISES)
     recall = "-" if kind == "none" else f"{100 * len(found) / len(cell):.0f}% ({per_noise})"
-    delay = f"{np.median([r[6] for r in found]):.1f}" if found else "-"
-    rate = sum(r[4] for r in cell) / sum(r[5] for r in cell)
-    alarms = ", ".join(f"{n} {sum(r[4] for r in cell if r[2] == n)}" for n in NOISES)
+    delay = f"{np.median([r.delay for r in found]):.1f}" if found else "-"
+    rate = sum(r.false_alarms for r in cell) / sum(r.weeks for r in cell)
+    alarms = ", ".join(f"{n} {sum(r.false_alarms for r in cell if r.noise == n)}" for n in NOISES)
     return f"| {kind} | {sampling} | {recall} | {delay} | {rate:.2f} ({alarms}) |"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", type=int, default=24, help="series per kind and sampling (a multiple of 6)")
+    parser.add_argument("--series", type=int, default=48, help="series per kind and sampling (a multiple of 6)")
     parser.add_argument("--model", default="robust_seasonal")
     parser.add_argument("--params", default="{}", help="train_params as JSON")
     parser.add_argument("--days", type=float, default=7.0, help="training window in days")
@@ -163,7 +174,7 @@ def main() -> int:
     print("|---|---|---|---|---|")
     for kind in KINDS:
         for sampling in STEPS:
-            print(cell_line(kind, sampling, [r for r in results if r[0] == kind and r[1] == sampling]))
+            print(cell_line(kind, sampling, [r for r in results if r.kind == kind and r.sampling == sampling]))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 

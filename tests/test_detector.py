@@ -66,6 +66,18 @@ def test_each_label_set_is_judged_by_its_own_model(store, tmp_path):
     assert detector.predict("latency", {"labels": {"user": "ion"}, "value": 5000.0, "timestamp": at}) == -1
 
 
+def test_the_default_models_verdict_says_what_was_expected_and_why_an_outlier_is_one(store, tmp_path):
+    seed(store, {"user": "ion"})
+    detector = make_detector(store, tmp_path, model="robust_seasonal")
+    detector.train()
+    at = NOW - timedelta(minutes=1)
+    usual, outlier = detector.score_points([Point("latency", 100.0, at - timedelta(minutes=5), {"user": "ion"}),
+                                            Point("latency", 160.0, at, {"user": "ion"})])
+    assert usual["anomaly"] == 1 and "reason" not in usual
+    assert outlier["anomaly"] == -1 and outlier["reason"] == "far_from_expected"
+    assert outlier["lower"] < outlier["expected"] < outlier["upper"] < 160.0 and outlier["model"] == "robust_seasonal"
+
+
 def test_without_a_model_there_is_no_verdict(store, tmp_path):
     detector = make_detector(store, tmp_path)
     assert detector.predict("latency", {"labels": {}, "value": 1.0, "timestamp": NOW}) is None

@@ -184,3 +184,26 @@ def test_a_constant_series_trains_and_scores_without_dividing_by_zero() -> None:
     model = create_model("robust_seasonal").fit(ts[:500], x[:500])
     got = model.score(ts, x, start=500)
     assert np.all(np.isfinite(got.score))
+
+
+def alarm_reasons(x: np.ndarray, days: float = 2.0) -> list[tuple[int, str]]:
+    """(row, reason) of every alarm after `days` of training on 5-minute data."""
+    ts = 1.7e9 + STEP * np.arange(len(x))
+    model, cut = fitted(ts, x, days=days)
+    got = model.score(ts, x, start=cut)
+    assert all("reason" not in got.row(int(i)) for i in np.flatnonzero(got.anomaly == 1))
+    return [(int(i) + cut, str(got.row(int(i))["reason"])) for i in np.flatnonzero(got.anomaly == -1)]
+
+
+def test_every_alarm_says_which_measure_made_it_rare_and_inliers_say_nothing() -> None:
+    noise = np.random.default_rng(0).normal(100.0, 1.0, 3 * 288)
+    spike, plateau, stuck = noise.copy(), noise.copy(), noise.copy()
+    spike[700] += 12.0
+    plateau[700:724] += 2.5  # two hours, too small for any one row: only the mean of six rows sees it
+    stuck[700:] = stuck[699]
+    assert alarm_reasons(spike) == [(700, "far_from_expected")]
+    assert [reason for row, reason in alarm_reasons(plateau) if 700 <= row < 724] == ["sustained_shift"]
+    assert alarm_reasons(stuck) == [(704, "stuck")]  # the sixth equal value in a row: min_stuck
+    walk = 100.0 + np.cumsum(np.random.default_rng(0).normal(0.0, 0.2, 3 * 288))  # wanders far, moves little
+    walk[700:] += 3.0
+    assert alarm_reasons(walk) == [(700, "jump")]

@@ -20,7 +20,7 @@ class StoredPoint:
     """A point with what detection said about it (absent when no model exists)."""
 
     point: Point
-    verdict: dict[str, Any] | None = None  # anomaly, anomaly_score, model, expected, lower, upper
+    verdict: dict[str, Any] | None = None  # anomaly, anomaly_score, model, expected, lower, upper, reason
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Schema, one document per point (see the README's "Storage schema"):
     {"time": <UTC datetime>,
      "meta": {"name": "cpu", "labels": {"host": "a"}, "series": "[\"cpu\",{\"host\":\"a\"}]"},
      "value": 0.93,
-     "anomaly": -1, "anomaly_score": 0.97, "model": "...", "expected": .., "lower": .., "upper": ..}
+     "anomaly": -1, "anomaly_score": 0.97, "model": "...", "expected": .., "lower": .., "upper": ..,
+     "reason": "jump"}
 
 `meta` holds only the series identity, which never changes for a series, so
 MongoDB buckets stay whole; the verdict and score are measurements.

@@ -28,7 +28,9 @@ class Scores:
 
     `score` is in [0, 1] (higher is more anomalous); `anomaly` is -1 (outlier)
     or 1 (inlier). `expected`, `lower` and `upper`, where a model has them,
-    explain a verdict: the value the model expected and its normal band.
+    explain a verdict: the value the model expected and its normal band;
+    `reason`, where a model has it, names what made an outlier rare (a string
+    on outlier rows, None elsewhere).
     """
 
     score: np.ndarray
@@ -36,13 +38,16 @@ class Scores:
     expected: np.ndarray | None = None
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
+    reason: np.ndarray | None = None
 
-    def row(self, i: int) -> dict[str, float | int]:
-        out: dict[str, float | int] = {"anomaly_score": float(self.score[i]), "anomaly": int(self.anomaly[i])}
+    def row(self, i: int) -> dict[str, float | int | str]:
+        out: dict[str, float | int | str] = {"anomaly_score": float(self.score[i]), "anomaly": int(self.anomaly[i])}
         for name in ("expected", "lower", "upper"):
             column = getattr(self, name)
             if column is not None and np.isfinite(column[i]):
                 out[name] = float(column[i])
+        if self.reason is not None and self.reason[i]:
+            out["reason"] = str(self.reason[i])
         return out
 
 

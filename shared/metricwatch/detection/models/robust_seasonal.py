@@ -15,7 +15,8 @@ Why a point is flagged, in the words the verdict carries:
   the training data (`tail.py`); a value stuck for longer than `stuck_factor`
   times the longest run in training is a surprise too.
 The score is log10(1/p) / `max_digits`, clipped to [0, 1], and the verdict
-fires at `alert_digits` (p = 1e-4 by default). One event fires once: a row
+fires at `alert_digits` (p = 1e-4 by default); an outlier's `reason` names
+the surprise that made it rare (`Surprise.reasons`). One event fires once: a row
 scores only if it is more surprising than every row of the previous
 `refractory_hours` (at most `max_refractory` rows), and none of the previous
 `quiet_points` rows reached the alert level: an incident still under way is
@@ -24,11 +25,12 @@ not news (both recomputed from context, so live and backtest agree).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from metricwatch.detection.models.base import Scores, verdicts
+from metricwatch.detection.models.base import OUTLIER, Scores, verdicts
 from metricwatch.detection.models.rolling import (
     lagged, robust_scale, run_lengths, sampling_step, trailing_max, trailing_mean, trailing_median)
 from metricwatch.detection.models.recurring import Recurrence, fit_recurrence
@@ -38,6 +40,31 @@ from metricwatch.errors import ModelError
 
 SEASONALITIES = ("auto", "none", "daily", "weekly", "weekday")
 STUCK_WEIGHT = 1.5  # a stuck value is a step to 1.5x the alert level: it fires once, when the run gets too long
+MEASURES = ("far_from_expected", "jump", "sustained_shift")  # the reasons, in the order `surprise` measures them
+
+
+@dataclass
+class Surprise:
+    """Each row's rarity, and what it is made of: the answer to "why was this flagged?".
+
+    The expected value and band alone do not always answer it: a jump or a
+    sustained shift can be flagged while the value is inside the band.
+    """
+
+    logp: np.ndarray  # log10 tail probability, <= 0: the rarest measure, after the time-of-day cap
+    expected: np.ndarray
+    measures: tuple[np.ndarray, np.ndarray, np.ndarray]  # log10 p of each of MEASURES
+    stuck: np.ndarray  # rows whose rarity is the stuck value's
+
+    def reasons(self, rows: np.ndarray, start: int) -> np.ndarray | None:
+        """Per row from `start`, the reason of those in `rows` (None elsewhere); None if `rows` is empty."""
+        if len(rows) == 0:
+            return None
+        out = np.full(len(self.logp) - start, None, dtype=object)
+        for row in rows:
+            rarest = int(np.argmin([m[row] for m in self.measures]))
+            out[row - start] = "stuck" if self.stuck[row] else MEASURES[rarest]
+        return out
 
 
 def _scale(x: np.ndarray, floor: float) -> float:
@@ -128,32 +155,34 @@ class RobustSeasonalModel:
         self._stuck_limit = max(self.stuck_factor * int(run_lengths(x).max()), float(self.min_stuck))
         self._recurrence = None  # the training rows' own surprise, before any cap
         if self.recurring_days:
-            logp, _ = self.surprise(ts, x, seasonal)
+            logp = self.surprise(ts, x, seasonal).logp
             self._recurrence = fit_recurrence(ts[warm:], -logp[warm:], resid[warm:] >= 0, self.recurring_days)
         return self
 
     def surprise(self, timestamps: np.ndarray, values: np.ndarray,
-                 seasonal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """log10 of each row's tail probability (<= 0) and its expected value."""
+                 seasonal: np.ndarray | None = None) -> Surprise:
+        """log10 of each row's tail probability (<= 0), its expected value, and what made it rare."""
         if self._tails is None:
             raise ModelError("model is not trained")
         expected, resid, jump, shift = self._deviations(timestamps, values, seasonal)
         upward = resid >= 0
         resid, shift = np.abs(resid), np.abs(shift)
-        logp = np.minimum(self._tails[0].log10_p(resid / self._scales[0]),
-                          np.where(_away(resid), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0))
-        shift_logp = self._tails[2].log10_p(shift / self._scales[2]) + self.shift_discount
-        np.minimum(logp, np.where(_away(shift), shift_logp, 0.0), out=logp)
+        measures = (self._tails[0].log10_p(resid / self._scales[0]),
+                    np.where(_away(resid), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0),
+                    np.where(_away(shift), self._tails[2].log10_p(shift / self._scales[2]) + self.shift_discount, 0.0))
+        logp = np.minimum(measures[0], measures[1])
+        np.minimum(logp, measures[2], out=logp)
         np.minimum(logp, 0.0, out=logp)
         if self._recurrence is not None:
             logp = -self._recurrence.cap(timestamps, -logp, upward)
-        stuck = run_lengths(values) >= self._stuck_limit
-        logp[stuck] = np.minimum(logp[stuck], -STUCK_WEIGHT * self.alert_digits)
-        return logp, expected
+        stuck = (run_lengths(values) >= self._stuck_limit) & (logp > -STUCK_WEIGHT * self.alert_digits)
+        logp[stuck] = -STUCK_WEIGHT * self.alert_digits
+        return Surprise(logp, expected, measures, stuck)
 
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
-        logp, expected = self.surprise(ts, x)
+        surprise = self.surprise(ts, x)
+        logp, expected = surprise.logp, surprise.expected
         raw = np.clip(-logp / self.max_digits, 0.0, 1.0)
         score = raw[start:]
         if self._refractory:
@@ -162,5 +191,6 @@ class RobustSeasonalModel:
         if self.quiet_points:
             score = np.where(trailing_max(raw, self.quiet_points, start) >= alarm, 0.0, score)
         exp, half = expected[start:], self.band_z * self._scales[0]
-        return Scores(score=score, anomaly=verdicts(score, alarm),
-                      expected=exp, lower=exp - half, upper=exp + half)
+        anomaly = verdicts(score, alarm)
+        return Scores(score=score, anomaly=anomaly, expected=exp, lower=exp - half, upper=exp + half,
+                      reason=surprise.reasons(np.flatnonzero(anomaly == OUTLIER) + start, start))

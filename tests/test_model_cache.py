@@ -56,6 +56,20 @@ def test_a_missing_model_is_none_until_one_is_trained(tmp_path):
     assert cache.get("m.joblib") == "trained"
 
 
+def test_a_first_model_is_picked_up_within_seconds_not_a_whole_refresh_period(tmp_path):
+    store, clock = FileModelStore(tmp_path), Clock()
+    cache = ModelCache(store, refresh_seconds=60, clock=clock)
+    assert cache.get("m.joblib") is None
+    store.save("m.joblib", dumps("trained"))
+    clock.now = 4
+    assert cache.get("m.joblib") is None  # checked at most every MISSING_RECHECK_SECONDS (5)
+    clock.now = 5
+    assert cache.get("m.joblib") == "trained"
+    store.save("m.joblib", dumps("retrained"))
+    clock.now = 64
+    assert cache.get("m.joblib") == "trained"  # a model in memory is trusted for the whole period
+
+
 def test_an_unreadable_model_is_logged_and_gives_none(tmp_path, caplog):
     store = FileModelStore(tmp_path)
     store.save("m.joblib", b"this is not a joblib file")

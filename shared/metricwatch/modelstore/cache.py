@@ -3,8 +3,11 @@
 Unpickling a model takes milliseconds and a GCS round trip tens of them, so a
 warm instance reuses what it loaded and only asks the bucket for the object's
 version once every `refresh_seconds`; a changed version (a retrained model)
-is downloaded and replaces the cached one. joblib files are pickles: they are
-only ever loaded from the configured bucket.
+is downloaded and replaces the cached one. A series with no model yet is
+asked about again after at most `MISSING_RECHECK_SECONDS`: its first model
+is the one most likely to appear soon (someone just ran the trainer), and a
+metadata check every few seconds for an untrained series costs little.
+joblib files are pickles: they are only ever loaded from the configured bucket.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import joblib
 from metricwatch.modelstore.base import ModelStore
 
 log = logging.getLogger(__name__)
+MISSING_RECHECK_SECONDS = 5.0
 
 
 def dumps(model: Any) -> bytes:
@@ -56,7 +60,9 @@ class ModelCache:
         """The model stored under `name`, or None if there is none or it cannot be read."""
         now = self.clock()
         entry = self._entries.get(name)
-        if entry is None or now - entry.checked >= self.refresh_seconds:
+        trusted_for = self.refresh_seconds if entry is None or entry.model is not None \
+            else min(self.refresh_seconds, MISSING_RECHECK_SECONDS)
+        if entry is None or now - entry.checked >= trusted_for:
             entry = self._refresh(name, entry, now)
         self._entries[name] = entry
         self._entries.move_to_end(name)

@@ -56,6 +56,14 @@ def test_replay_equals_a_live_simulation_point_by_point() -> None:
             assert live.score[0] == pytest.approx(got.score[i], abs=1e-12)
 
 
+def test_a_backtest_keeps_the_reason_of_every_alarm_and_none_elsewhere() -> None:
+    ts, x = seasonal_series(days=3.0, spike_at=0.8)
+    got = replay(ts, x, ReplayConfig("robust_seasonal"))
+    spike = int(0.8 * len(x))
+    assert got.anomaly[spike] == -1 and got.reason[spike] == "far_from_expected"
+    assert all(r is None for r in got.reason[got.anomaly == 1])
+
+
 @pytest.mark.parametrize("name", ["robust_seasonal", "sklearn_iforest", "robust_zscore"])
 def test_messy_timestamps_keep_every_row_in_place(name: str) -> None:
     ts, x = seasonal_series(days=3.0)

@@ -13,6 +13,9 @@ import numpy as np
 from metricwatch.backtest.csvio import Series
 from metricwatch.detection.models.base import OUTLIER, Scores
 
+MARKERS = {"far_from_expected": ("o", "tab:red"), "jump": ("^", "tab:purple"),
+           "sustained_shift": ("s", "tab:brown"), "stuck": ("X", "black")}  # by `reason`
+
 
 def plot_series(path: str | Path, series: Series, scores: Scores, title: str,
                 windows: list[tuple[float, float]] = ()) -> Path:
@@ -31,7 +34,12 @@ def plot_series(path: str | Path, series: Series, scores: Scores, title: str,
                         label="normal band")
     ax.plot(when, series.values, color="tab:blue", linewidth=0.7, label="value")
     hit = scores.anomaly == OUTLIER
-    ax.scatter(when[hit], series.values[hit], color="tab:red", s=28, zorder=3, label="detected anomaly")
+    reasons = scores.reason if scores.reason is not None else np.full(len(hit), None, dtype=object)
+    for reason in sorted({str(r) for r in reasons[hit]}):
+        mine = hit & (reasons.astype(str) == reason)
+        marker, color = MARKERS.get(reason, ("o", "tab:red"))
+        ax.scatter(when[mine], series.values[mine], marker=marker, color=color, s=32, zorder=3,
+                   label="detected anomaly" if reason == "None" else f"anomaly: {reason}")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")
     fig.autofmt_xdate()

@@ -78,6 +78,17 @@ def test_an_unreadable_model_is_logged_and_gives_none(tmp_path, caplog):
     assert "could not be read" in caplog.text and "m.joblib" in caplog.text
 
 
+def test_an_unreadable_model_is_retried_and_logged_once_per_refresh_period_not_every_few_seconds(tmp_path, caplog):
+    store, clock = FileModelStore(tmp_path), Clock()
+    store.save("m.joblib", b"this is not a joblib file")
+    cache = ModelCache(store, refresh_seconds=60, clock=clock)
+    with caplog.at_level(logging.ERROR):
+        for second in range(0, 120, 5):
+            clock.now = second
+            assert cache.get("m.joblib") is None
+    assert caplog.text.count("could not be read") == 2  # at 0 s and 60 s
+
+
 class FlakyStore(FileModelStore):
     """A bucket whose metadata calls fail while `down` is set."""
 
@@ -87,6 +98,17 @@ class FlakyStore(FileModelStore):
         if self.down:
             raise ConnectionError("bucket unavailable")
         return super().version(name)
+
+
+def test_a_bucket_outage_is_retried_once_per_refresh_period_for_a_series_without_a_model(tmp_path, caplog):
+    store, clock = FlakyStore(tmp_path), Clock()
+    store.down = True
+    cache = ModelCache(store, refresh_seconds=60, clock=clock)
+    with caplog.at_level(logging.ERROR):
+        for second in range(0, 60, 5):
+            clock.now = second
+            assert cache.get("m.joblib") is None
+    assert caplog.text.count("could not be read") == 1
 
 
 def test_a_failing_check_keeps_the_model_already_in_memory(tmp_path, caplog):

@@ -89,7 +89,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Where trained models live: gs://bucket/prefix or file:///abs/path (file://rel/path is "
             "relative to the working directory)."),
     Setting("MODEL_REFRESH_SECONDS", "60",
-            "How long a warm instance trusts a cached model before checking the bucket for a retrained one.",
+            "How long a warm instance trusts a cached model before checking the bucket for a retrained one "
+            "(a series the bucket has no model for yet is checked again after at most 5 s).",
             _non_negative_int),
     Setting("DETECTION_METRICS_PATH", "resources/detection_metrics.json",
             "The list of metrics to watch, with their model and training parameters."),

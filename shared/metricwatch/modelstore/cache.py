@@ -3,10 +3,12 @@
 Unpickling a model takes milliseconds and a GCS round trip tens of them, so a
 warm instance reuses what it loaded and only asks the bucket for the object's
 version once every `refresh_seconds`; a changed version (a retrained model)
-is downloaded and replaces the cached one. A series with no model yet is
-asked about again after at most `MISSING_RECHECK_SECONDS`: its first model
-is the one most likely to appear soon (someone just ran the trainer), and a
-metadata check every few seconds for an untrained series costs little.
+is downloaded and replaces the cached one. A series the bucket has no model
+for yet is asked about again after at most `MISSING_RECHECK_SECONDS`: its
+first model is the one most likely to appear soon (someone just ran the
+trainer), and a metadata check every few seconds for an untrained series
+costs little. A model that cannot be read or reached is retried (and
+logged) once per refresh period, not every few seconds.
 joblib files are pickles: they are only ever loaded from the configured bucket.
 """
 
@@ -42,6 +44,10 @@ class _Entry:
     model: Any
     version: str | None
     checked: float
+    missing: bool = False  # the last check found no model at all (not one it could not read or reach)
+
+    def trusted_for(self, refresh_seconds: float) -> float:
+        return min(refresh_seconds, MISSING_RECHECK_SECONDS) if self.missing else refresh_seconds
 
 
 class ModelCache:
@@ -60,9 +66,7 @@ class ModelCache:
         """The model stored under `name`, or None if there is none or it cannot be read."""
         now = self.clock()
         entry = self._entries.get(name)
-        trusted_for = self.refresh_seconds if entry is None or entry.model is not None \
-            else min(self.refresh_seconds, MISSING_RECHECK_SECONDS)
-        if entry is None or now - entry.checked >= trusted_for:
+        if entry is None or now - entry.checked >= entry.trusted_for(self.refresh_seconds):
             entry = self._refresh(name, entry, now)
         self._entries[name] = entry
         self._entries.move_to_end(name)
@@ -79,7 +83,8 @@ class ModelCache:
         try:
             version = self.store.version(name)
             if entry is None or version != entry.version:
-                entry = _Entry(*self._load(name, version), now)
+                model, loaded = self._load(name, version)
+                entry = _Entry(model, loaded, now, missing=model is None)
         except Exception:
             log.exception("model %s in %s could not be read; %s", name, self.store.url,
                           "keeping the one in memory" if entry and entry.model is not None

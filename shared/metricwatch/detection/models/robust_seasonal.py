@@ -12,8 +12,9 @@ Why a point is flagged, in the words the verdict carries:
   mean of the last `shift_window` rows against the level before them (a
   sustained shift the trailing median would absorb; `shift_discount` digits
   less trusted), whichever is rarer, as tail probabilities fitted on
-  the training data (`tail.py`); a value stuck for longer than `stuck_factor`
-  times the longest run in training is a surprise too.
+  the training data (`tail.py`); a value repeated as many times in a row as
+  `stuck_factor` times the longest run in training (and at least
+  `min_stuck` times) is a surprise too.
 The score is log10(1/p) / `max_digits`, clipped to [0, 1], and the verdict
 fires at `alert_digits` (p = 1e-4 by default); an outlier's `reason` names
 the surprise that made it rare (`Surprise.reasons`). One event fires once: a row
@@ -54,16 +55,18 @@ class Surprise:
     logp: np.ndarray  # log10 tail probability, <= 0: the rarest measure, after the time-of-day cap
     expected: np.ndarray
     measures: tuple[np.ndarray, np.ndarray, np.ndarray]  # log10 p of each of MEASURES
-    stuck: np.ndarray  # rows whose rarity is the stuck value's
+    stuck: np.ndarray  # rows in a run of equal values long enough to be a surprise
+    stuck_logp: float  # the rarity a stuck value is given
 
-    def reasons(self, rows: np.ndarray, start: int) -> np.ndarray | None:
-        """Per row from `start`, the reason of those in `rows` (None elsewhere); None if `rows` is empty."""
-        if len(rows) == 0:
+    def reasons(self, outlier: np.ndarray, start: int) -> np.ndarray | None:
+        """The reason of each row from `start` that is an outlier (None elsewhere); None if there is none."""
+        if not outlier.any():
             return None
-        out = np.full(len(self.logp) - start, None, dtype=object)
-        for row in rows:
+        out = np.full(len(outlier), None, dtype=object)
+        for i in np.flatnonzero(outlier):
+            row = start + i
             rarest = int(np.argmin([m[row] for m in self.measures]))
-            out[row - start] = "stuck" if self.stuck[row] else MEASURES[rarest]
+            out[i] = "stuck" if self.stuck[row] and self.logp[row] == self.stuck_logp else MEASURES[rarest]
         return out
 
 
@@ -175,9 +178,9 @@ class RobustSeasonalModel:
         np.minimum(logp, 0.0, out=logp)
         if self._recurrence is not None:
             logp = -self._recurrence.cap(timestamps, -logp, upward)
-        stuck = (run_lengths(values) >= self._stuck_limit) & (logp > -STUCK_WEIGHT * self.alert_digits)
-        logp[stuck] = -STUCK_WEIGHT * self.alert_digits
-        return Surprise(logp, expected, measures, stuck)
+        stuck = run_lengths(values) >= self._stuck_limit
+        logp[stuck] = np.minimum(logp[stuck], -STUCK_WEIGHT * self.alert_digits)
+        return Surprise(logp, expected, measures, stuck, -STUCK_WEIGHT * self.alert_digits)
 
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
@@ -193,4 +196,4 @@ class RobustSeasonalModel:
         exp, half = expected[start:], self.band_z * self._scales[0]
         anomaly = verdicts(score, alarm)
         return Scores(score=score, anomaly=anomaly, expected=exp, lower=exp - half, upper=exp + half,
-                      reason=surprise.reasons(np.flatnonzero(anomaly == OUTLIER) + start, start))
+                      reason=surprise.reasons(anomaly == OUTLIER, start))

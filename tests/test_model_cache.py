@@ -47,16 +47,7 @@ def test_an_unchanged_model_is_only_checked_not_reloaded(tmp_path):
     assert cache.loads == 1
 
 
-def test_a_missing_model_is_none_until_one_is_trained(tmp_path):
-    store, clock = FileModelStore(tmp_path), Clock()
-    cache = ModelCache(store, refresh_seconds=10, clock=clock)
-    assert cache.get("m.joblib") is None
-    store.save("m.joblib", dumps("trained"))
-    clock.now = 11
-    assert cache.get("m.joblib") == "trained"
-
-
-def test_a_first_model_is_picked_up_within_seconds_not_a_whole_refresh_period(tmp_path):
+def test_a_missing_model_is_none_until_one_is_trained_then_picked_up_within_seconds(tmp_path):
     store, clock = FileModelStore(tmp_path), Clock()
     cache = ModelCache(store, refresh_seconds=60, clock=clock)
     assert cache.get("m.joblib") is None

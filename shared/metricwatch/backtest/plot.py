@@ -34,12 +34,12 @@ def plot_series(path: str | Path, series: Series, scores: Scores, title: str,
                         label="normal band")
     ax.plot(when, series.values, color="tab:blue", linewidth=0.7, label="value")
     hit = scores.anomaly == OUTLIER
-    reasons = scores.reason if scores.reason is not None else np.full(len(hit), None, dtype=object)
-    for reason in sorted({str(r) for r in reasons[hit]}):
-        mine = hit & (reasons.astype(str) == reason)
+    reasons = np.array([str(r or "") for r in scores.reason]) if scores.reason is not None else np.full(len(hit), "")
+    for reason in sorted(set(reasons[hit])):
+        mine = hit & (reasons == reason)
         marker, color = MARKERS.get(reason, ("o", "tab:red"))
         ax.scatter(when[mine], series.values[mine], marker=marker, color=color, s=32, zorder=3,
-                   label="detected anomaly" if reason == "None" else f"anomaly: {reason}")
+                   label=f"anomaly: {reason}" if reason else "detected anomaly")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")
     fig.autofmt_xdate()

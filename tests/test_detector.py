@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from conftest import NOW, call, history
@@ -12,6 +13,8 @@ from metricwatch.api.push import push
 from metricwatch.api.train import train
 from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.detection.detector import Detector
+from metricwatch.detection.models.robust_zscore import RobustZScoreModel
+from metricwatch.errors import StoreUnavailable
 from metricwatch.modelstore.cache import ModelCache
 from metricwatch.modelstore.local import FileModelStore
 from metricwatch.points import Point
@@ -165,3 +168,60 @@ def test_a_series_whose_data_cannot_make_a_model_is_skipped_not_failed(store, tm
     summary = make_detector(store, tmp_path, model="robust_seasonal").train()
     assert summary.failed == [] and summary.models == []
     assert summary.skipped and "points" in summary.skipped[0]["reason"]
+
+
+class StoreGoingAway:
+    """A metric store that becomes unreachable after `reads` history reads, as an Atlas failover looks."""
+
+    def __init__(self, store, reads):
+        self.store, self.reads = store, reads
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def series_points(self, *args):
+        self.reads -= 1
+        if self.reads < 0:
+            raise StoreUnavailable("MongoDB is unreachable: AutoReconnect")
+        return self.store.series_points(*args)
+
+
+def test_a_model_that_crashes_on_one_series_costs_that_series_only(store, tmp_path, monkeypatch, caplog):
+    """An unexpected error in one fit is a failure of that series, logged; the others still get models."""
+    for user, base in (("ion", 100.0), ("maria", 50.0), ("zoe", 100.0)):
+        seed(store, {"user": user}, base=base)
+    fit = RobustZScoreModel.fit
+
+    def crash_on_low_values(self, timestamps, values):
+        if np.median(values) < 75:
+            raise ValueError("boom")
+        return fit(self, timestamps, values)
+
+    monkeypatch.setattr(RobustZScoreModel, "fit", crash_on_low_values)
+    with caplog.at_level(logging.INFO):
+        summary = make_detector(store, tmp_path).train()
+    assert [m["labels"] for m in summary.models] == [{"user": "ion"}, {"user": "zoe"}]
+    assert summary.failed == [{"metric": "latency", "labels": {"user": "maria"},
+                               "reason": "training robust_zscore: ValueError: boom"}]
+    assert "training done in" in caplog.text and "2 models written, 0 skipped, 1 failed" in caplog.text
+
+
+def test_a_store_outage_mid_run_answers_503_with_what_was_done(runtime, collection):
+    """The series trained before MongoDB went away are reported, and the run is marked for a retry."""
+    for user in ("ion", "maria"):
+        seed(runtime.detector.store, {"user": user})
+    runtime.detector.clock = lambda: NOW
+    runtime.detector.store = StoreGoingAway(runtime.detector.store, reads=1)
+    status, body = call(train, runtime, method="POST")
+    assert status == 503
+    assert [m["labels"] for m in body["models"]] == [{"user": "ion"}]
+    assert body["stopped"] == "MongoDB is unreachable: AutoReconnect"
+
+
+def test_a_run_logs_its_totals_and_each_series_it_did_not_train(store, tmp_path, caplog):
+    seed(store, {"user": "ion"})
+    seed(store, {"user": "new"}, n=5)
+    with caplog.at_level(logging.INFO):
+        make_detector(store, tmp_path).train()
+    assert "1 models written, 1 skipped, 0 failed" in caplog.text
+    assert "training skipped" in caplog.text and "'user': 'new'" in caplog.text

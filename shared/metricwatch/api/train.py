@@ -2,9 +2,10 @@
 
 Answers 200 with what was written and what was skipped and why (a series whose
 data cannot make a model is skipped, not failed: retrying would not help);
-500 with the same summary when writing a model to the bucket failed, so Cloud
-Scheduler retries the run (training is idempotent: a retry rewrites the same
-objects).
+500 with the same summary when a series failed (writing its model to the
+bucket, reading its history, a model's own error), so Cloud Scheduler retries
+the run (training is idempotent: a retry rewrites the same objects); 503 with
+the summary so far and `stopped` when MongoDB became unreachable mid-run.
 """
 
 from __future__ import annotations
@@ -19,4 +20,5 @@ from metricwatch.runtime import Runtime
 def train(request: Any, runtime: Runtime) -> Any:
     metric = request.args.get("metric") or None
     summary = runtime.detector.train(metric)
-    return json_response(summary.to_dict(), 500 if summary.failed else 200)
+    status = 503 if summary.stopped else 500 if summary.failed else 200
+    return json_response(summary.to_dict(), status)

@@ -32,14 +32,33 @@ MIN_TRAIN_POINTS = 10
 
 @dataclass
 class TrainSummary:
+    """What a training run did, series by series: the answer to "why has this series no model?".
+
+    `stopped` is set when MongoDB became unreachable mid-run: the series not
+    reached yet are neither trained nor skipped, and the run is worth a retry.
+    """
+
     models: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    stopped: str | None = None
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"models": self.models, "skipped": self.skipped, "failed": self.failed,
+        body = {"models": self.models, "skipped": self.skipped, "failed": self.failed,
                 "seconds": round(self.seconds, 3)}
+        return body if self.stopped is None else {**body, "stopped": self.stopped}
+
+    def log(self) -> None:
+        """One line a run, and one per series not trained, so a nightly run can be read in the logs."""
+        for entry in self.skipped:
+            log.warning("training skipped %s", entry)
+        for entry in self.failed:
+            log.error("training failed %s", entry)
+        log.log(logging.ERROR if self.failed or self.stopped else logging.INFO,
+                "training done in %.1f s: %d models written, %d skipped, %d failed%s", self.seconds,
+                len(self.models), len(self.skipped), len(self.failed),
+                f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
 class Detector:
@@ -60,15 +79,25 @@ class Detector:
         if metric is not None and metric not in self.catalog:
             raise NotFound(f"metric {metric!r} is not listed in the detection metrics file", field="metric")
         started, summary = time.monotonic(), TrainSummary()
-        for watched in ([self.catalog[metric]] if metric else self.catalog.values()):
-            self._train_metric(watched, summary)
+        try:
+            for watched in ([self.catalog[metric]] if metric else self.catalog.values()):
+                self._train_metric(watched, summary)
+        except StoreUnavailable as exc:  # every later series would fail the same way
+            summary.stopped = exc.message
         summary.seconds = time.monotonic() - started
+        summary.log()
         return summary
 
     def _train_metric(self, watched: WatchedMetric, summary: TrainSummary) -> None:
         end = self.clock()
         start = end - watched.train_interval
-        label_sets = self.store.label_sets(watched.name, since=start)
+        try:
+            label_sets = self.store.label_sets(watched.name, since=start)
+        except StoreUnavailable:
+            raise
+        except MetricwatchError as exc:
+            summary.failed.append({"metric": watched.name, "reason": f"listing its label sets: {exc.message}"})
+            return
         if not label_sets:
             summary.skipped.append({"metric": watched.name, "reason": f"no points since {start.isoformat()}"})
         for i, labels in enumerate(label_sets, 1):
@@ -78,7 +107,13 @@ class Detector:
     def _train_series(self, watched: WatchedMetric, labels: dict[str, str], start: datetime,
                       end: datetime, summary: TrainSummary) -> None:
         where = {"metric": watched.name, "labels": labels}
-        data = self.store.series_points(watched.name, labels, start, end)
+        try:
+            data = self.store.series_points(watched.name, labels, start, end)
+        except StoreUnavailable:
+            raise
+        except MetricwatchError as exc:
+            summary.failed.append({**where, "reason": f"reading its history: {exc.message}"})
+            return
         if len(data) < MIN_TRAIN_POINTS:
             summary.skipped.append({**where, "reason": f"{len(data)} points in the train interval; "
                                                        f"need at least {MIN_TRAIN_POINTS}"})
@@ -88,6 +123,10 @@ class Detector:
             model = create_model(watched.model, watched.train_params).fit(data.timestamps, data.values)
         except MetricwatchError as exc:  # the data cannot make a model (too short, flat...): not retried
             summary.skipped.append({**where, "reason": exc.message})
+            return
+        except Exception as exc:  # a bug in a model must not cost the other series their models
+            log.exception("training %s %s failed", watched.name, labels)
+            summary.failed.append({**where, "reason": f"training {watched.model}: {type(exc).__name__}: {exc}"})
             return
         name = self.object_name(watched, labels)
         try:

@@ -1,5 +1,6 @@
 # Provider pins: google 6.x is the first major with every cloudfunctions2 field used here
-# (build_config.service_account, service_config.secret_environment_variables).
+# (build_config.service_account, service_config.secret_environment_variables); archive 2.5
+# is the first whose `excludes` take globs (`**/__pycache__/**`).
 terraform {
   required_version = ">= 1.5"
 
@@ -10,7 +11,7 @@ terraform {
     }
     archive = {
       source  = "hashicorp/archive"
-      version = "~> 2.4"
+      version = "~> 2.5"
     }
   }
 }

@@ -191,6 +191,22 @@ class TestTokens:
         assert status == 201
 
 
+    def test_a_deployed_function_checks_the_token_before_it_touches_mongodb(self, make_settings, monkeypatch):
+        """Without a token the caller gets 401, never the database's own error text (bad auth, host names)."""
+        import metricwatch.runtime as process
+        from metricwatch.errors import StoreError
+
+        def database_refuses():
+            raise StoreError("MongoDB error: bad auth : authentication failed for cluster0.example.net")
+
+        monkeypatch.setattr(process, "get_settings", lambda: make_settings(PUSH_TOKENS="s3cret"))
+        monkeypatch.setattr(process, "get_runtime", database_refuses)
+        body, status, _ = push(request(json_body={"name": "a", "value": 1}))
+        assert status == 401 and "cluster0" not in body
+        body, status, _ = push(request(json_body={"name": "a", "value": 1}, headers={"Authorization": "Bearer s3cret"}))
+        assert status == 500 and "bad auth" in body
+
+
 def test_an_unreachable_database_is_503_and_says_so(make_settings):
     from pymongo import MongoClient
 

@@ -43,7 +43,13 @@ def build_runtime(settings: Settings, store: MetricStore | None = None) -> Runti
 
 
 @lru_cache(maxsize=1)
-def get_runtime() -> Runtime:
+def get_settings() -> Settings:
+    """The process's settings, read once (logging is configured from them here)."""
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    return build_runtime(settings)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_runtime() -> Runtime:
+    return build_runtime(get_settings())

@@ -29,11 +29,13 @@ def json_response(body: Any, status: int = 200) -> Response:
 Handler = Callable[[Any, Any], Any]
 
 
-def endpoint(*methods: str) -> Callable[[Handler], Callable[..., Response]]:
+def endpoint(*methods: str, token: bool = False) -> Callable[[Handler], Callable[..., Response]]:
     """Allow `methods`, map errors to statuses, and serialise the handler's result as JSON.
 
     The wrapped handler takes `(request, runtime)`; deployed functions pass only the
-    request and get the process's runtime, tests pass a runtime of their own.
+    request and get the process's runtime, tests pass a runtime of their own. With
+    `token`, the PUSH_TOKENS bearer token is checked before the runtime is built, so a
+    caller without one learns nothing but 401 (not, say, MongoDB's own error text).
     """
 
     def wrap(handler: Handler) -> Callable[..., Response]:
@@ -42,10 +44,11 @@ def endpoint(*methods: str) -> Callable[[Handler], Callable[..., Response]]:
             try:
                 if request.method not in methods:
                     raise MethodNotAllowed(f"method {request.method} not allowed; use {', '.join(methods)}")
-                if runtime is None:
-                    from metricwatch.runtime import get_runtime
+                from metricwatch.runtime import get_runtime, get_settings
 
-                    runtime = get_runtime()
+                if token:
+                    check_token(request, (runtime.settings if runtime else get_settings()).push_tokens)
+                runtime = runtime or get_runtime()
                 result = handler(request, runtime)
                 return result if isinstance(result, tuple) else json_response(result)
             except MetricwatchError as exc:

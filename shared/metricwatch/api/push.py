@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from metricwatch.api.http import check_token, endpoint, json_response, read_json
+from metricwatch.api.http import endpoint, json_response, read_json
 from metricwatch.ingest import describe, score_and_store
 from metricwatch.points import parse_points
 from metricwatch.runtime import Runtime
 
 
-@endpoint("POST")
+@endpoint("POST", token=True)
 def push(request: Any, runtime: Runtime) -> Any:
     settings = runtime.settings
-    check_token(request, settings.push_tokens)
     body = read_json(request, settings.max_body_bytes)
     retention = settings.metrics_retention_days
     points = parse_points(body, now=datetime.now(timezone.utc),

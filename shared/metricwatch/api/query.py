@@ -18,7 +18,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from metricwatch.api.http import check_token, endpoint
+from metricwatch.api.http import endpoint
 from metricwatch.errors import InvalidInput
 from metricwatch.ingest import describe
 from metricwatch.points import parse_labels, parse_name
@@ -90,9 +90,8 @@ def _points(args: Any, runtime: Runtime) -> dict[str, Any]:
             "points": [describe(s) for s in page.points], "next": encode_cursor(page.after)}
 
 
-@endpoint("GET")
+@endpoint("GET", token=True)
 def query(request: Any, runtime: Runtime) -> Any:
-    check_token(request, runtime.settings.push_tokens)
     unknown = sorted(set(request.args) - PARAMS)
     if unknown:
         raise InvalidInput(f"unknown parameter(s) {unknown}; expected {sorted(PARAMS)}", field=unknown[0])

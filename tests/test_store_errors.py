@@ -28,3 +28,22 @@ def test_a_refusal_such_as_bad_credentials_is_not_called_unavailable():
     with pytest.raises(StoreError) as err, unavailable_as_503():
         raise OperationFailure("Authentication failed.", code=18)
     assert err.value.status == 500 and "Authentication failed" in err.value.message
+
+
+def test_a_deployed_function_without_mongo_url_names_the_setting(make_settings, monkeypatch):
+    """Functions do not ship mongomock: an empty MONGO_URL secret is a ConfigError, not an ImportError."""
+    import sys
+
+    from metricwatch.errors import ConfigError
+    from metricwatch.store import _memory_client, open_store
+
+    _memory_client.cache_clear()
+    open_store.cache_clear()
+    monkeypatch.setitem(sys.modules, "mongomock", None)  # import mongomock now raises ImportError
+    try:
+        with pytest.raises(ConfigError) as err:
+            open_store(make_settings(MONGO_URL=" "))
+    finally:
+        _memory_client.cache_clear()
+        open_store.cache_clear()
+    assert err.value.details == {"variable": "MONGO_URL"} and "MONGO_URL is empty" in err.value.message

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from metricwatch.config import Settings
+from metricwatch.errors import ConfigError
 from metricwatch.store.base import MetricStore, SeriesData, StoredPoint
 from metricwatch.store.mongo import MongoMetricStore, unavailable_as_503
 from metricwatch.store.timeseries import ensure_timeseries_collection
@@ -26,8 +27,11 @@ def _client(url: str, timeout_ms: int) -> Any:
 
 @lru_cache(maxsize=1)
 def _memory_client() -> Any:
-    import mongomock
-
+    try:
+        import mongomock
+    except ImportError:  # a deployed function: mongomock is a dev dependency only
+        raise ConfigError("MONGO_URL is empty: set it to the MongoDB connection string "
+                          "(an in-memory store is for local runs only)", variable="MONGO_URL") from None
     return mongomock.MongoClient(tz_aware=True)
 
 

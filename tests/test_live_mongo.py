@@ -43,6 +43,19 @@ def test_production_creates_a_time_series_collection_with_ttl_and_index(live_run
     assert "series_time" in live_runtime.store.collection.index_information()
 
 
+def test_a_new_retention_and_a_coarser_granularity_reach_the_existing_collection(live_runtime):
+    from metricwatch.store.timeseries import ensure_timeseries_collection
+
+    db = live_runtime.store.collection.database
+    ensure_timeseries_collection(db, "metrics", "hours", 90)
+    [info] = db.command("listCollections", filter={"name": "metrics"})["cursor"]["firstBatch"]
+    assert info["options"]["expireAfterSeconds"] == 90 * 86400
+    assert info["options"]["timeseries"]["granularity"] == "hours"
+    ensure_timeseries_collection(db, "metrics", "hours", 0)
+    [info] = db.command("listCollections", filter={"name": "metrics"})["cursor"]["firstBatch"]
+    assert "expireAfterSeconds" not in info["options"]
+
+
 def test_push_train_push_on_a_real_server(live_runtime):
     from metricwatch.api.push import push
     from metricwatch.api.train import train

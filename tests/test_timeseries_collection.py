@@ -1,26 +1,45 @@
-"""What production sends MongoDB to create the time-series collection (mongomock cannot run it)."""
+"""What production sends MongoDB to create the time-series collection and keep its options (mongomock cannot run it)."""
 
 from __future__ import annotations
 
-from pymongo.errors import CollectionInvalid
+import logging
 
+import pytest
+from pymongo.errors import CollectionInvalid, OperationFailure
+
+from metricwatch.errors import StoreError
 from metricwatch.store.timeseries import ensure_timeseries_collection, timeseries_options
+
+
+def listed(granularity="minutes", ttl=None, kind="timeseries"):
+    """A collection as `listCollections` describes it."""
+    options = {"timeseries": {"timeField": "time", "metaField": "meta", "granularity": granularity,
+                              "bucketMaxSpanSeconds": 86400}}
+    if ttl is not None:
+        options["expireAfterSeconds"] = ttl
+    return {"name": "metrics", "type": kind, "options": options if kind == "timeseries" else {}}
 
 
 class RecordingDatabase:
     """Stands in for a pymongo Database and records the calls made to it."""
 
-    def __init__(self, existing=(), race=False):
-        self.existing, self.race, self.calls = list(existing), race, []
+    def __init__(self, existing=None, race=None, refuse_collmod=False):
+        self.existing, self.race, self.refuse_collmod, self.calls = existing, race, refuse_collmod, []
 
-    def list_collection_names(self, filter=None):
-        self.calls.append(("list_collection_names", filter))
-        return [n for n in self.existing if n == filter["name"]]
+    def list_collections(self, filter=None):
+        self.calls.append(("list_collections", filter))
+        return [self.existing] if self.existing else []
 
     def create_collection(self, name, **options):
         self.calls.append(("create_collection", name, options))
         if self.race:
-            raise CollectionInvalid(f"collection {name} already exists")
+            raise self.race
+
+    def command(self, name, target, **fields):
+        self.calls.append((name, target, fields))
+        if self.refuse_collmod:
+            raise OperationFailure("not authorized on db to execute command", 13,
+                                   {"errmsg": "not authorized on db to execute command", "code": 13})
 
     def __getitem__(self, name):
         db = self
@@ -29,6 +48,9 @@ class RecordingDatabase:
             def create_index(self, keys, **kw):
                 db.calls.append(("create_index", name, keys, kw))
         return Collection()
+
+    def modifications(self):
+        return [c[2] for c in self.calls if c[0] == "collMod"]
 
 
 def test_the_collection_is_time_series_with_meta_granularity_and_ttl():
@@ -46,13 +68,63 @@ def test_retention_zero_means_no_expiry():
     assert "expireAfterSeconds" not in timeseries_options("hours", 0)
 
 
-def test_an_existing_collection_is_not_created_again():
-    db = RecordingDatabase(existing=["metrics"])
+def test_an_existing_collection_with_the_same_options_is_left_alone():
+    db = RecordingDatabase(existing=listed("seconds", ttl=86400))
     ensure_timeseries_collection(db, "metrics", "seconds", 1)
-    assert [c[0] for c in db.calls] == ["list_collection_names", "create_index", "create_index"]
+    assert [c[0] for c in db.calls] == ["list_collections", "create_index", "create_index"]
 
 
-def test_losing_the_creation_race_to_another_instance_is_fine():
-    db = RecordingDatabase(race=True)
+@pytest.mark.parametrize("race", [CollectionInvalid("collection metrics already exists"),
+                                  OperationFailure("Collection already exists. NS: db.metrics", 48)])
+def test_losing_the_creation_race_to_another_instance_is_fine(race):
+    db = RecordingDatabase(race=race)
     ensure_timeseries_collection(db, "metrics", "seconds", 1)
     assert db.calls[-1][0] == "create_index"
+
+
+def test_any_other_refusal_to_create_is_a_store_error_that_says_why():
+    db = RecordingDatabase(race=OperationFailure("not authorized on db to execute command", 13))
+    with pytest.raises(StoreError, match="not authorized"):
+        ensure_timeseries_collection(db, "metrics", "seconds", 1)
+
+
+def test_a_changed_retention_reaches_a_collection_created_earlier():
+    db = RecordingDatabase(existing=listed(ttl=30 * 86400))
+    ensure_timeseries_collection(db, "metrics", "minutes", 90)
+    assert db.modifications() == [{"expireAfterSeconds": 90 * 86400}]
+
+
+def test_retention_set_to_zero_turns_expiry_off_and_a_new_retention_turns_it_on():
+    db = RecordingDatabase(existing=listed(ttl=30 * 86400))
+    ensure_timeseries_collection(db, "metrics", "minutes", 0)
+    assert db.modifications() == [{"expireAfterSeconds": "off"}]
+    db = RecordingDatabase(existing=listed(ttl=None))
+    ensure_timeseries_collection(db, "metrics", "minutes", 7)
+    assert db.modifications() == [{"expireAfterSeconds": 7 * 86400}]
+
+
+def test_granularity_is_raised_but_never_lowered_which_mongodb_refuses(caplog):
+    db = RecordingDatabase(existing=listed("seconds"))
+    ensure_timeseries_collection(db, "metrics", "hours", 0)
+    assert db.modifications() == [{"timeseries": {"granularity": "hours"}}]
+    db = RecordingDatabase(existing=listed("hours"))
+    with caplog.at_level(logging.WARNING):
+        ensure_timeseries_collection(db, "metrics", "minutes", 0)
+    assert db.modifications() == []
+    assert "cannot lower it to minutes" in caplog.text
+
+
+def test_a_user_without_collmod_rights_is_told_what_to_run_and_the_store_still_opens(caplog):
+    db = RecordingDatabase(existing=listed(ttl=30 * 86400), refuse_collmod=True)
+    with caplog.at_level(logging.WARNING):
+        ensure_timeseries_collection(db, "metrics", "minutes", 90)
+    assert "not authorized" in caplog.text
+    assert "{'collMod': 'metrics', 'expireAfterSeconds': 7776000}" in caplog.text
+    assert db.calls[-1][0] == "create_index"
+
+
+def test_a_plain_collection_of_that_name_is_used_with_a_warning(caplog):
+    db = RecordingDatabase(existing=listed(kind="collection"))
+    with caplog.at_level(logging.WARNING):
+        ensure_timeseries_collection(db, "metrics", "minutes", 30)
+    assert "not a time-series collection" in caplog.text and db.modifications() == []

@@ -1,18 +1,29 @@
-"""The server-only part of storage: creating the time-series collection.
+"""The server-only part of storage: creating the time-series collection, and keeping its options.
 
 This is the one place that asks MongoDB for features mongomock cannot
 emulate (`timeseries=` options, `expireAfterSeconds` on a time-series
-collection). Tests check exactly what it sends; the live suite
+collection, `collMod`). Tests check exactly what it sends; the live suite
 (`MONGO_TEST_URL`) runs it against a real server.
+
+Retention and granularity are settings, so a change to them must reach a
+collection created earlier: push refuses points older than the retention,
+and a TTL the settings no longer say would delete (or keep) other points.
+The change is applied with `collMod`; when the database user may not run
+it (Atlas's `readWrite` role cannot), the log says which command to run.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from pymongo.errors import CollectionInvalid
+from pymongo.errors import CollectionInvalid, OperationFailure
 
 from metricwatch.store.mongo import META_FIELD, NAME_INDEX, SERIES_INDEX, TIME_FIELD, unavailable_as_503
+
+log = logging.getLogger(__name__)
+GRANULARITIES = ("seconds", "minutes", "hours")  # MongoDB can only move a collection rightwards here
+NAMESPACE_EXISTS = 48
 
 
 def timeseries_options(granularity: str, retention_days: int) -> dict[str, Any]:
@@ -26,14 +37,55 @@ def timeseries_options(granularity: str, retention_days: int) -> dict[str, Any]:
 
 
 def ensure_timeseries_collection(db: Any, name: str, granularity: str, retention_days: int) -> Any:
-    """Create the collection on first use (idempotent) with its series index; return it."""
+    """Create the collection on first use, or bring an existing one's options in line; return it."""
     with unavailable_as_503():
-        if name not in db.list_collection_names(filter={"name": name}):
-            try:
-                db.create_collection(name, **timeseries_options(granularity, retention_days))
-            except CollectionInvalid:
-                pass  # another instance created it between our check and our create
+        found = list(db.list_collections(filter={"name": name}))
+        if not found:
+            _create(db, name, granularity, retention_days)
+        else:
+            _reconcile(db, name, found[0], granularity, retention_days)
         collection = db[name]
         collection.create_index(SERIES_INDEX, name="series_time")
         collection.create_index(NAME_INDEX, name="name_time")  # listing, label sets, query by metric
     return collection
+
+
+def _create(db: Any, name: str, granularity: str, retention_days: int) -> None:
+    try:
+        db.create_collection(name, **timeseries_options(granularity, retention_days))
+    except CollectionInvalid:
+        pass  # another instance created it between our check and our create (pymongo's own check)
+    except OperationFailure as exc:
+        if exc.code != NAMESPACE_EXISTS:  # the same race, seen by the server
+            raise
+
+
+def _reconcile(db: Any, name: str, info: dict[str, Any], granularity: str, retention_days: int) -> None:
+    """Apply the settings' retention and granularity to a collection created with other ones."""
+    if info.get("type") != "timeseries":
+        log.warning("collection %s exists but is not a time-series collection: points are stored as plain "
+                    "documents, without bucketing or retention; rename it to let metricwatch create one", name)
+        return
+    options = info.get("options", {})
+    ttl = retention_days * 86400 if retention_days > 0 else None
+    if options.get("expireAfterSeconds") != ttl:
+        _modify(db, name, {"expireAfterSeconds": ttl if ttl else "off"},
+                f"retention {options.get('expireAfterSeconds')} s -> {ttl} s (METRICS_RETENTION_DAYS)")
+    current = options.get("timeseries", {}).get("granularity")
+    if current in GRANULARITIES and current != granularity:
+        if GRANULARITIES.index(granularity) > GRANULARITIES.index(current):
+            _modify(db, name, {"timeseries": {"granularity": granularity}},
+                    f"granularity {current} -> {granularity} (MONGO_TIMESERIES_GRANULARITY)")
+        else:
+            log.warning("collection %s has granularity %s; MongoDB cannot lower it to %s: keeping %s",
+                        name, current, granularity, current)
+
+
+def _modify(db: Any, name: str, change: dict[str, Any], what: str) -> None:
+    try:
+        db.command("collMod", name, **change)
+        log.info("collection %s: %s", name, what)
+    except OperationFailure as exc:
+        log.warning("collection %s: could not change %s (%s); a database admin can run "
+                    "db.runCommand(%s)", name, what, exc.details.get("errmsg") if exc.details else exc,
+                    {"collMod": name, **change})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -127,10 +129,24 @@ def test_a_failing_source_is_a_502_naming_it(make_runtime, source, declare):
 
 
 @pytest.mark.parametrize("value", ["many", None, True])
-def test_a_sample_that_is_not_a_number_is_the_sources_fault(make_runtime, monkeypatch, value):
+def test_a_run_whose_every_sample_is_bad_is_the_sources_fault(make_runtime, monkeypatch, value):
     monkeypatch.setitem(REGISTRY, "odd", lambda ctx: [Sample("m", value)])
     status, body = run(make_runtime(), name="odd")
-    assert status == 502 and "bad sample" in body["error"]
+    assert status == 502 and "no valid sample" in body["error"] and body["rejected"][0]["name"] == "m"
+
+
+def test_one_bad_sample_costs_that_sample_only_and_is_reported(make_runtime, monkeypatch, collection, caplog):
+    """An aggregation group with no value, or an over-long scraped label, must not lose the other series."""
+    monkeypatch.setitem(REGISTRY, "mixed", lambda ctx: [
+        Sample("m", 1, {"k": "a"}), Sample("m", None, {"k": "empty"}), Sample("m", 3, {"k": "x" * 2000})])
+    with caplog.at_level(logging.ERROR):
+        status, body = run(make_runtime(), name="mixed")
+    assert status == 200 and body["stored"] == 1
+    assert [r["labels"]["k"] for r in body["rejected"]] == ["empty", "x" * 100]
+    assert body["rejected"][0]["error"] == "'value' must be a number, not NoneType"
+    assert "at most 1024 characters" in body["rejected"][1]["error"]
+    assert [d["meta"]["labels"] for d in collection.find()] == [{"k": "a"}]
+    assert "refused a sample" in caplog.text
 
 
 def test_two_samples_of_one_series_in_a_run_are_a_500_naming_it_and_nothing_is_stored(

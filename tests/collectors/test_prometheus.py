@@ -78,3 +78,17 @@ def test_a_series_scraped_twice_is_a_500_naming_it_not_a_dropped_value(make_runt
     status, body = run(make_runtime(COLLECTORS_PATH=path), name="scrape")
     assert status == 500 and "two samples" in body["error"] and "process_open_fds" in body["error"]
     assert collection.count_documents({}) == 0
+
+
+def test_a_page_that_is_not_an_exposition_is_a_502_that_says_what_it_got(make_runtime, source, declare, collection):
+    """A login page or a wrong path must not be a run that succeeds every time and stores nothing."""
+    path = declare(entry(source.route("/login", "<!doctype html><html>Sign in</html>", content_type="text/html")))
+    status, body = run(make_runtime(COLLECTORS_PATH=path), name="scrape")
+    assert status == 502 and "no Prometheus samples" in body["error"] and "<!doctype html>" in body["error"]
+    assert collection.count_documents({}) == 0
+
+
+def test_a_page_without_any_wanted_series_is_a_502_listing_what_it_has(make_runtime, source, declare):
+    path = declare(entry(source.route("/metrics", "go_goroutines 12\nup 1\n", content_type="text/plain")))
+    status, body = run(make_runtime(COLLECTORS_PATH=path), name="scrape")
+    assert status == 502 and "none of the series" in body["error"] and "['go_goroutines', 'up']" in body["error"]

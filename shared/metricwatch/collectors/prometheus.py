@@ -20,7 +20,7 @@ import re
 from typing import Any, Iterator
 
 from metricwatch.collectors.base import Context, Sample
-from metricwatch.errors import ConfigError
+from metricwatch.errors import ConfigError, SourceUnavailable
 
 PARAMS = {"url", "series", "match"}
 LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?\s*$")
@@ -57,8 +57,21 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, str], float]]:
 
 
 def collect(entry: Any, ctx: Context) -> list[Sample]:
+    """The wanted samples; a page with none of the wanted names is the source's error, not "nothing today".
+
+    A login page, a wrong path or an exporter that lost a metric would
+    otherwise be a run that succeeds every time and stores nothing.
+    """
     text = ctx.http.get_text(entry.resolved_url(ctx.environ), headers=entry.resolved_headers(ctx.environ))
     wanted, match = set(entry.params["series"]), entry.params.get("match", {})
-    return [Sample(name, value, {**entry.labels, **labels})
-            for name, labels, value in parse(text)
+    scraped = list(parse(text))
+    names = {name for name, _, _ in scraped}
+    if not scraped:
+        first = text.strip().split("\n", 1)[0][:80]
+        raise SourceUnavailable(f"{entry.name}: the page has no Prometheus samples; is 'url' the /metrics "
+                                f"endpoint? It begins {first!r}")
+    if not names & wanted:
+        raise SourceUnavailable(f"{entry.name}: none of the series {sorted(wanted)} is on the page; "
+                                f"it has {sorted(names)[:10]}{' ...' if len(names) > 10 else ''}")
+    return [Sample(name, value, {**entry.labels, **labels}) for name, labels, value in scraped
             if name in wanted and math.isfinite(value) and all(labels.get(k) == v for k, v in match.items())]

@@ -55,28 +55,38 @@ def within_deadline(name: str, fn: CollectFn, ctx: Context, seconds: float) -> l
     raise SourceUnavailable(f"collector {name!r} failed: {type(result).__name__}: {result}") from None
 
 
-def to_points(name: str, samples: Iterable[Sample], at: datetime) -> list[Point]:
-    """Validated points stamped `at`, exactly one per series.
+def to_points(name: str, samples: Iterable[Sample], at: datetime) -> tuple[list[Point], list[dict[str, Any]]]:
+    """Validated points stamped `at`, exactly one per series, and the samples refused, each saying why.
 
-    A bad sample is the source's fault (502, naming it). Two samples of the same
-    series in one run are a ConfigError (500) naming the series, never a silent
-    drop: both would be stamped with the same time, so one value would be lost.
-    It is the collector's definition that cannot tell its results apart (an
-    aggregation whose results carry no distinguishing field, labels that
-    overwrite each other, code returning a series twice); retrying would give
-    the same answer, so it is not a 502 but an error to fix in the collector.
+    A bad sample (no value for one group, an over-long label) costs that sample
+    only: the others are stored, and the refused ones are logged as errors and
+    listed in the run's answer. Only when every sample is bad is the run a 502:
+    then the source itself is wrong. Two samples of the same series in one run
+    are a ConfigError (500) naming the series, never a silent drop: both would
+    be stamped with the same time, so one value would be lost. It is the
+    collector's definition that cannot tell its results apart (an aggregation
+    whose results carry no distinguishing field, labels that overwrite each
+    other, code returning a series twice); retrying would give the same answer,
+    so it is not a 502 but an error to fix in the collector.
     """
     points: dict[str, Point] = {}
+    rejected: list[dict[str, Any]] = []
     for s in samples:
         try:
             p = Point(parse_name(s.name), parse_value(s.value), at, parse_labels(dict(s.labels)))
         except InvalidInput as exc:
-            raise SourceUnavailable(f"collector {name!r} produced a bad sample: {exc.message}") from None
+            rejected.append({"name": str(s.name)[:200], "labels": {str(k)[:100]: str(v)[:100] for k, v in dict(s.labels).items()},
+                             "error": exc.message})
+            log.error("collector %s: refused a sample: %s", name, rejected[-1])
+            continue
         if p.series in points:
             raise ConfigError(f"collector {name!r} produced two samples of the series {p.series[:300]} in one run; "
                               "give each result labels that tell it apart", series=p.series[:300])
         points[p.series] = p
-    return list(points.values())
+    if rejected and not points:
+        raise SourceUnavailable(f"collector {name!r} produced no valid sample; the first: {rejected[0]['error']}",
+                                rejected=rejected[:20])
+    return list(points.values()), rejected
 
 
 def run_collector(runtime: Runtime, name: str, at: datetime, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -87,7 +97,7 @@ def run_collector(runtime: Runtime, name: str, at: datetime, environ: Mapping[st
     with HttpClient(settings.source_timeout_seconds, deadline) as http:  # closed even when cut off
         ctx = Context(now=at, settings=settings, environ=environ, http=http)
         samples = within_deadline(name, fn, ctx, settings.collect_deadline_seconds)
-    points = to_points(name, samples, at)
+    points, rejected = to_points(name, samples, at)
     existing = runtime.store.existing_series_at([p.series for p in points], at)
     fresh = [p for p in points if p.series not in existing]
     stored = score_and_store(runtime.detector, fresh) if fresh else []
@@ -95,6 +105,8 @@ def run_collector(runtime: Runtime, name: str, at: datetime, environ: Mapping[st
                "duplicates_skipped": len(points) - len(fresh),
                "anomalies": sum(1 for s in stored if s.verdict and s.verdict.get("anomaly") == -1),
                "points": [describe(s) for s in stored], "seconds": round(time.monotonic() - started, 3)}
-    log.info("collector %s at %s: %d stored, %d duplicates skipped", name, at.isoformat(), len(stored),
-             len(points) - len(fresh))
+    if rejected:
+        summary["rejected"] = rejected
+    log.info("collector %s at %s: %d stored, %d duplicates skipped, %d refused", name, at.isoformat(), len(stored),
+             len(points) - len(fresh), len(rejected))
     return summary

@@ -68,6 +68,7 @@ BAD_BODIES = [
     ("name with a space", {"name": "a b", "value": 1}, "'name' must start with a letter"),
     ("name too long", {"name": "a" * 129, "value": 1}, "at most 128"),
     ("name with a dollar", {"name": "$where", "value": 1}, "'name' must start with a letter"),
+    ("name ending in a newline", {"name": "abc\n", "value": 1}, "'name' must start with a letter"),
     ("value a string", {"name": "a", "value": "1"}, "'value' must be a number, not str"),
     ("value a boolean", {"name": "a", "value": True}, "'value' must be a number, not bool"),
     ("value null", {"name": "a", "value": None}, "'value' must be a number, not NoneType"),
@@ -78,12 +79,15 @@ BAD_BODIES = [
     ("label key with a dollar", {"name": "a", "value": 1, "labels": {"$gt": "x"}}, "must not start with '$'"),
     ("label key with a dot", {"name": "a", "value": 1, "labels": {"a.b": "x"}}, "contain '.'"),
     ("label key with NUL", {"name": "a", "value": 1, "labels": {"a\x00": "x"}}, "NUL"),
+    ("label value a lone surrogate", {"name": "a", "value": 1, "labels": {"k": "\ud800"}}, "not valid Unicode"),
+    ("label key a lone surrogate", {"name": "a", "value": 1, "labels": {"\udfff": "v"}}, "not valid Unicode"),
     ("label key empty", {"name": "a", "value": 1, "labels": {"": "x"}}, "1 to 128"),
     ("label value too long", {"name": "a", "value": 1, "labels": {"k": "x" * 1025}}, "at most 1024"),
     ("too many labels", {"name": "a", "value": 1, "labels": {f"k{i}": "v" for i in range(33)}}, "at most 32"),
     ("timestamp not ISO", {"name": "a", "value": 1, "timestamp": "yesterday"}, "is not ISO 8601"),
     ("timestamp in milliseconds", {"name": "a", "value": 1, "timestamp": 1_700_000_000_000}, "milliseconds"),
-    ("timestamp negative", {"name": "a", "value": 1, "timestamp": -5}, "out of range"),
+    ("timestamp negative", {"name": "a", "value": 1, "timestamp": -5}, "must not be negative (before 1970)"),
+    ("timestamp an integer past float's range", {"name": "a", "value": 1, "timestamp": 10**400}, "out of range"),
     ("timestamp far future", {"name": "a", "value": 1, "timestamp": "2999-01-01T00:00:00Z"}, "in the future"),
     ("timestamp an object", {"name": "a", "value": 1, "timestamp": {"t": 1}}, "ISO 8601 string or epoch"),
     ("timestamp past year 9999", {"name": "a", "value": 1, "timestamp": "9999-12-31T23:59:59-05:00"}, "out of range"),
@@ -96,6 +100,8 @@ BAD_BODIES = [
     ("body a number", 42, "body must be a point object or a list"),
     ("empty batch", [], "batch is empty"),
     ("batch item not an object", [{"name": "a", "value": 1}, 7], "point 1: a point must be a JSON object"),
+    ("a lone surrogate in the second point", [{"name": "a", "value": 1}, {"name": "a", "value": 2, "labels": {"a": "\ud800"}}],
+     "point 1: label 'a' is not valid Unicode"),
 ]
 
 
@@ -113,6 +119,7 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_stored(runtime, coll
     ("Infinity literal", b'{"name": "a", "value": -Infinity}', "Infinity is not a JSON number"),
     ("not UTF-8", b'{"name": "\xff", "value": 1}', "UTF-8"),
     ("deeply nested", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ("a number of 5,000 digits", b'{"name": "a", "value": ' + b"9" * 5000 + b"}", "too many digits"),
 ])
 def test_bodies_that_are_not_json_are_refused(runtime, collection, why, raw, says):
     status, answer = call(push, runtime, data=raw, content_type="application/json")

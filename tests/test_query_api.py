@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from datetime import timedelta
 
 import pytest
@@ -94,6 +96,10 @@ def test_without_a_metric_it_lists_metrics_and_their_label_sets(filled):
     ({"metric": "cpu", "limit": "0"}, "limit"), ({"metric": "cpu", "cursor": "garbage!"}, "cursor"),
     ({"metric": "cpu", "cursor": "WyIyMDI2LTExLTIwVDEyOjAwOjAwKzAwOjAwIiwgIngiXQ"}, "cursor"),
     ({"metric": "cpu", "metrc": "x"}, "metrc"), ({"list": "series"}, "list"),
+    ({"metric": "cpu", "labels": '{"a": ' + "9" * 5000 + "}"}, "labels"),
+    ({"metric": "cpu", "labels": '{"a":' * 3000 + "1" + "}" * 3000}, "labels"),
+    ({"metric": "cpu", "cursor": base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode()}, "cursor"),
+    ({"start": "2026-11-20"}, "start"), ({"labels": "host=a", "limit": "5"}, "labels"),
 ])
 def test_a_bad_parameter_is_a_400_naming_it(filled, args, field):
     status, body = get(filled, **args)
@@ -109,3 +115,8 @@ def test_the_push_token_guards_queries_too(make_settings, collection):
 def test_only_get_is_allowed(runtime):
     status, _ = call(query, runtime, method="POST", json_body={})
     assert status == 405
+
+
+def test_a_parameter_given_twice_is_refused_rather_than_one_silently_used(filled):
+    status, body = call(query, filled, method="GET", query=[("metric", "cpu"), ("metric", "mem")])
+    assert status == 400 and body["field"] == "metric" and "more than once" in body["error"]

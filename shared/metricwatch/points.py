@@ -18,7 +18,7 @@ from metricwatch.errors import InvalidInput
 from metricwatch.series import canonical_labels, series_id
 from metricwatch.timeutil import parse_utc, to_millis
 
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$")
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,127}")  # fullmatch: "$" would let a trailing newline in
 MAX_LABELS = 32
 MAX_LABEL_KEY = 128
 MAX_LABEL_VALUE = 1024
@@ -42,7 +42,7 @@ class Point:
 def parse_name(raw: Any, index: int | None = None) -> str:
     if not isinstance(raw, str):
         raise InvalidInput.at("'name' must be a string", "name", index)
-    if not NAME_RE.match(raw):
+    if not NAME_RE.fullmatch(raw):
         raise InvalidInput.at(
             "'name' must start with a letter and use only letters, digits, '_', '.', ':' or '-' "
             "(at most 128 characters)", "name", index)
@@ -61,6 +61,15 @@ def parse_value(raw: Any, index: int | None = None) -> float:
     return value
 
 
+def _is_text(s: str) -> bool:
+    """Whether s can be stored: JSON lets "\ud800" through, and BSON (UTF-8) cannot hold it."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_labels(raw: Any, index: int | None = None) -> dict[str, str]:
     if raw is None:
         return {}
@@ -69,6 +78,10 @@ def parse_labels(raw: Any, index: int | None = None) -> dict[str, str]:
     if len(raw) > MAX_LABELS:
         raise InvalidInput.at(f"'labels' has {len(raw)} entries; at most {MAX_LABELS}", "labels", index)
     for key, value in raw.items():
+        if not isinstance(key, str):
+            raise InvalidInput.at(f"label key {key!r} must be a string", "labels", index)
+        if not _is_text(key) or (isinstance(value, str) and not _is_text(value)):
+            raise InvalidInput.at(f"label {key!r} is not valid Unicode text (a lone surrogate?)", "labels", index)
         if not key or len(key) > MAX_LABEL_KEY:
             raise InvalidInput.at(f"label key {key!r} must have 1 to {MAX_LABEL_KEY} characters", "labels", index)
         if key.startswith("$") or "." in key or "\x00" in key:

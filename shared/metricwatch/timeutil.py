@@ -13,13 +13,19 @@ from datetime import datetime, timezone
 
 from metricwatch.errors import InvalidInput
 
-EPOCH_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+EPOCH_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 MAX_EPOCH_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
 
 
-def _from_epoch(seconds: float, field: str, index: int | None) -> datetime:
-    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_EPOCH_SECONDS:
+def _from_epoch(raw: int | float, field: str, index: int | None) -> datetime:
+    try:
+        seconds = float(raw)
+    except OverflowError:  # an integer past float's range
+        seconds = math.inf
+    if not math.isfinite(seconds) or seconds > MAX_EPOCH_SECONDS:
         raise InvalidInput.at(f"'{field}' epoch seconds out of range (milliseconds are not accepted)", field, index)
+    if seconds < 0:
+        raise InvalidInput.at(f"'{field}' epoch seconds must not be negative (before 1970)", field, index)
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
@@ -37,11 +43,11 @@ def parse_utc(raw: object, field: str, index: int | None = None) -> datetime:
     """ISO 8601 (naive means UTC) or epoch seconds (a number, or digits in a string)."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         raise InvalidInput.at(f"'{field}' must be an ISO 8601 string or epoch seconds", field, index)
-    if isinstance(raw, str) and EPOCH_TEXT.match(raw.strip()):
+    if isinstance(raw, str) and EPOCH_TEXT.fullmatch(raw.strip()):
         raw = float(raw)
     if isinstance(raw, str):
         return _from_iso(raw.strip(), field, index)
-    return _from_epoch(float(raw), field, index)
+    return _from_epoch(raw, field, index)
 
 
 def as_utc(ts: datetime) -> datetime:

@@ -87,6 +87,8 @@ def read_json(request: Any, max_bytes: int) -> Any:
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                            field="body") from None
+    except ValueError:  # Python's limit on integer digits (4,300)
+        raise InvalidInput("body has a number with too many digits to read", field="body") from None
     except RecursionError:
         raise InvalidInput("body is nested too deeply", field="body") from None
 

@@ -39,7 +39,7 @@ def parse_label_filter(raw: str | None) -> dict[str, str]:
     if raw.lstrip().startswith("{"):
         try:
             labels = json.loads(raw)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # also numbers over 4,300 digits and deep nesting
             raise InvalidInput("'labels' is not a valid JSON object", field="labels") from None
     else:
         pairs = [p.partition("=") for p in raw.split(",") if p]
@@ -71,7 +71,7 @@ def decode_cursor(raw: str | None) -> tuple[datetime, str] | None:
     try:
         time, oid = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         return datetime.fromisoformat(time), str(oid)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError):
         raise InvalidInput("'cursor' does not come from a previous page", field="cursor") from None
 
 
@@ -95,9 +95,17 @@ def query(request: Any, runtime: Runtime) -> Any:
     unknown = sorted(set(request.args) - PARAMS)
     if unknown:
         raise InvalidInput(f"unknown parameter(s) {unknown}; expected {sorted(PARAMS)}", field=unknown[0])
+    repeated = sorted(k for k in request.args if len(request.args.getlist(k)) > 1)
+    if repeated:
+        raise InvalidInput(f"parameter {repeated[0]!r} is given more than once", field=repeated[0])
     if request.args.get("list", "metrics") != "metrics":
         raise InvalidInput("'list' can only be 'metrics'", field="list")
-    if "metric" not in request.args or "list" in request.args:
+    listing = "metric" not in request.args or "list" in request.args
+    ignored = sorted(set(request.args) - {"list", "metric"})
+    if listing and ignored:  # a filter without a metric would be silently ignored
+        raise InvalidInput(f"{ignored} apply to one metric's points: add 'metric' (or drop them to list metrics)",
+                           field=ignored[0])
+    if listing:
         metrics = runtime.store.metrics()
         return {"metrics": [{"name": n, "label_sets": sets} for n, sets in metrics.items()]}
     return _points(request.args, runtime)

@@ -26,7 +26,7 @@ from metricwatch.points import parse_labels, parse_name
 
 KINDS: dict[str, ModuleType] = {"http_json": http_json, "prometheus": prometheus, "mongo_query": mongo_query}
 FIELDS = {"name", "kind", "params", "metric", "labels", "headers", "description"}
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,40}")  # always fullmatch
 SECRET_HEADER = re.compile(r"authorization|cookie|token|key|secret", re.I)
 
 
@@ -80,7 +80,7 @@ def _check_metric(where: str, kind: str, raw: dict[str, Any]) -> str:
 
 def _entry(raw: Any, index: int) -> Declared:
     where = f"collectors entry {index}"
-    if not isinstance(raw, dict) or not NAME_RE.match(str(raw.get("name", ""))):
+    if not isinstance(raw, dict) or not NAME_RE.fullmatch(str(raw.get("name", ""))):
         raise ConfigError(f"{where}: must be an object whose 'name' is lowercase letters, digits and '-'")
     where = f"collectors entry {index} ({raw['name']!r})"
     if set(raw) - FIELDS or raw.get("kind") not in KINDS or not isinstance(raw.get("params"), dict):

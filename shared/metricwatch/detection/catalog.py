@@ -36,7 +36,7 @@ def _entry(raw: Any, index: int, default_model: str) -> WatchedMetric:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be an object")
     name = raw.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise ConfigError(f"{where}: 'name' is required and must be a valid metric name")
     where = f"{where} ({name!r})"
     unknown = sorted(set(raw) - ENTRY_FIELDS)

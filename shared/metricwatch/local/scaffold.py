@@ -39,7 +39,7 @@ def schedule_line(name: str, cron: str = "*/5 * * * *") -> str:
 
 def scaffold(name: str, functions_dir: Path) -> Path:
     """Write functions/collect-<name>/; refuses a bad name or an existing directory."""
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise ValueError(f"collector name {name!r}: lowercase letters, digits and '-', starting with a letter")
     target, template = functions_dir / f"collect-{name}", functions_dir / TEMPLATE
     if target.exists():

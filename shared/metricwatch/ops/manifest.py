@@ -37,8 +37,8 @@ from metricwatch.errors import ConfigError
 
 FILENAME = "function.json"
 FIELDS = {"description", "public", "model_bucket", "env", "secrets", "memory", "timeout_seconds", "max_instances"}
-MEMORY = re.compile(r"^[1-9][0-9]*(Mi|Gi)$")
-VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]{0,99}$")
+MEMORY = re.compile(r"[1-9][0-9]*(Mi|Gi)")
+VARIABLE = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
 PUBLIC_ENV = ("PUSH_TOKENS", "REQUIRE_PUSH_TOKENS")
 # Settings a deployment never sets: Cloud Run owns PORT; the paths name files shipped in the zip.
 NOT_DEPLOYED = {"PORT", "COLLECTORS_PATH", "DETECTION_METRICS_PATH", "SCHEDULE_PATH"}
@@ -85,7 +85,7 @@ def _check_env(where: str, env: list[str], public: bool) -> None:
 
 
 def _check_secrets(where: str, secrets: list[str]) -> None:
-    bad = [n for n in secrets if not VARIABLE.match(n) or n in RESERVED]
+    bad = [n for n in secrets if not VARIABLE.fullmatch(n) or n in RESERVED]
     if bad:
         raise ConfigError(f"{where}: secrets {bad} must be UPPER_CASE environment variable names, "
                           f"not one of {sorted(RESERVED)}")
@@ -108,7 +108,7 @@ def parse_manifest(function: str, raw: object) -> Manifest:
     env, secrets = _names(where, raw, "env"), _names(where, raw, "secrets")
     _check_env(where, env, raw["public"])
     _check_secrets(where, secrets)
-    if not isinstance(raw["memory"], str) or not MEMORY.match(raw["memory"]):
+    if not isinstance(raw["memory"], str) or not MEMORY.fullmatch(raw["memory"]):
         raise ConfigError(f"{where}: memory must look like 256Mi or 1Gi")
     if not isinstance(raw["description"], str) or not raw["description"].strip():
         raise ConfigError(f"{where}: description must be a non-empty string")

@@ -35,8 +35,10 @@ def watch_list(tmp_path: Path) -> Path:
 @pytest.fixture
 def make_settings(tmp_path: Path, watch_list: Path) -> Callable[..., Settings]:
     def make(**env: str) -> Settings:
+        # No retention by default: the tests' data sits at the fixed NOW, which a retention would
+        # start refusing once NOW is older than it (a test suite failing on a date, not a change).
         base = {"MODEL_STORE_URL": f"file://{tmp_path / 'models'}", "DETECTION_METRICS_PATH": str(watch_list),
-                "MODEL_REFRESH_SECONDS": "0"}
+                "MODEL_REFRESH_SECONDS": "0", "METRICS_RETENTION_DAYS": "0"}
         return load_settings({**base, **env}, dotenv=None)
     return make
 

@@ -32,6 +32,7 @@ def test_environment_overrides_dotenv(tmp_path):
     ("MONGO_TIMESERIES_GRANULARITY", "days", "seconds, minutes, hours"),
     ("LOG_LEVEL", "LOUD", "DEBUG"),
     ("METRICS_RETENTION_DAYS", "-1", "zero or a positive"),
+    ("PORT", "70000", "from 0 to 65535"),
 ])
 def test_a_bad_value_names_the_variable(name, raw, says):
     with pytest.raises(ConfigError) as err:

@@ -157,3 +157,23 @@ def test_an_unreachable_mongodb_is_one_line_and_a_non_zero_exit_not_a_traceback(
     assert code != 0 and "Traceback" not in text
     assert text.strip().splitlines() == [
         "metricwatch: cannot start: MongoDB is unreachable: ServerSelectionTimeoutError"]
+
+
+def test_ctrl_c_pressed_again_and_again_still_stops_it(local_system):
+    """A signal handler that took a lock could deadlock on a second signal; ours only records it."""
+    proc, _, log = local_system
+    for i in range(3000):  # as many as we can send while it stops: a deadlock needs one at the wrong moment
+        if proc.poll() is not None:
+            break
+        proc.send_signal(signal.SIGINT if i % 2 else signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0 and "stopped." in output(log)
+
+
+def test_a_collectors_file_that_does_not_exist_stops_it_naming_the_setting(tmp_path):
+    proc, log = start(tmp_path, 0, COLLECTORS_PATH=str(tmp_path / "nope.json"))
+    try:
+        code = proc.wait(timeout=60)
+    finally:
+        log.close()
+    text = Path(log.name).read_text()
+    assert code == 2 and "Traceback" not in text and "COLLECTORS_PATH=" in text and "no such file" in text

@@ -29,6 +29,13 @@ def _non_negative_int(raw: str) -> int:
     return value
 
 
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a port number from 0 to 65535")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     try:
         value = float(raw)
@@ -121,7 +128,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUERY_MAX_POINTS", "1000", "Most points one query page returns (the default page size).",
             _positive_int),
     Setting("PORT", "8080", "Port `make run` serves every function on, at http://127.0.0.1:PORT/<function> "
-            "(0: any free port, printed at start).", _non_negative_int),
+            "(0: any free port, printed at start).", _port),
 )
 
 

@@ -95,7 +95,7 @@ def parse_labels(raw: Any, index: int | None = None) -> dict[str, str]:
 
 
 def parse_timestamp(raw: Any, now: datetime, max_skew: timedelta, index: int | None = None,
-                    max_age: timedelta | None = None) -> datetime:
+                    max_age: timedelta | None = None, field: str = "timestamp") -> datetime:
     """ISO 8601 (naive means UTC) or epoch seconds; default now; within what the store keeps.
 
     Refused: more than `max_skew` in the future; before 1970 (MongoDB never
@@ -105,15 +105,15 @@ def parse_timestamp(raw: Any, now: datetime, max_skew: timedelta, index: int | N
     """
     if raw is None:
         return to_millis(now)
-    ts = parse_utc(raw, "timestamp", index)
+    ts = parse_utc(raw, field, index)
     if ts - now > max_skew:
-        raise InvalidInput.at(f"'timestamp' {ts.isoformat()} is more than {int(max_skew.total_seconds())}s "
-                    "in the future", "timestamp", index)
+        raise InvalidInput.at(f"'{field}' {ts.isoformat()} is more than {int(max_skew.total_seconds())}s "
+                              "in the future", field, index)
     if ts < EPOCH:
-        raise InvalidInput.at(f"'timestamp' {ts.isoformat()} is before 1970-01-01", "timestamp", index)
+        raise InvalidInput.at(f"'{field}' {ts.isoformat()} is before 1970-01-01", field, index)
     if max_age is not None and now - ts > max_age:
-        raise InvalidInput.at(f"'timestamp' {ts.isoformat()} is older than the retention of {max_age.days} days",
-                    "timestamp", index)
+        raise InvalidInput.at(f"'{field}' {ts.isoformat()} is older than the retention of {max_age.days} days",
+                              field, index)
     return to_millis(ts)
 
 

@@ -68,6 +68,17 @@ def test_a_malformed_or_out_of_range_schedule_time_is_a_400_naming_the_header(ru
     assert status == 400 and body["field"] == "X-CloudScheduler-ScheduleTime"
 
 
+@pytest.mark.parametrize("header, says", [
+    ("1960-01-01T00:00:00Z", "before 1970"),  # would switch the collection's expiry off
+    ("2099-01-01T00:00:00Z", "in the future"),
+    ("2000-01-01T00:00:00Z", "older than the retention of 30 days"),
+])
+def test_a_schedule_time_obeys_the_rules_of_a_pushed_timestamp(make_runtime, collection, header, says):
+    status, body = run(make_runtime(METRICS_RETENTION_DAYS="30"), schedule_time=header)
+    assert status == 400 and body["field"] == "X-CloudScheduler-ScheduleTime" and says in body["error"]
+    assert collection.count_documents({}) == 0
+
+
 def test_an_unknown_collector_is_a_404(runtime):
     status, body = run(runtime, name="nope")
     assert status == 404 and "nope" in body["error"]

@@ -72,3 +72,11 @@ def test_a_name_both_in_code_and_in_the_file_is_refused(tmp_path):
     path.write_text(json.dumps([{**OK, "name": "random"}]))
     with pytest.raises(ConfigError, match="both written in code and declared"):
         known(load_settings({"COLLECTORS_PATH": str(path)}, dotenv=None))
+
+
+def test_a_collectors_file_that_does_not_exist_is_an_error_naming_the_setting(tmp_path):
+    from metricwatch.collectors.declared import load_declared
+
+    with pytest.raises(ConfigError) as err:
+        load_declared(str(tmp_path / "nope.json"))
+    assert err.value.details == {"variable": "COLLECTORS_PATH"} and "no such file" in err.value.message

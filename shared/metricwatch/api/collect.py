@@ -10,23 +10,29 @@ a message, and Cloud Scheduler retries.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Callable
 
 from metricwatch.api.http import Response, endpoint, json_response
+from metricwatch.config import Settings
+from metricwatch.points import parse_timestamp
 from metricwatch.runtime import Runtime
-from metricwatch.timeutil import parse_utc, to_millis
 
 SCHEDULE_HEADER = "X-CloudScheduler-ScheduleTime"
 
 
-def schedule_time(raw: str | None, now: datetime) -> datetime:
+def schedule_time(raw: str | None, now: datetime, settings: Settings) -> datetime:
     """The scheduled time in UTC, truncated to the millisecond MongoDB keeps (so equality holds).
 
-    A malformed or out-of-range header is a 400 naming it.
+    Its points are stored at this time, so it obeys the rules of a pushed
+    timestamp (not before 1970, not in the future, not older than the
+    retention); a malformed or out-of-range header is a 400 naming it.
     """
-    return to_millis(parse_utc(raw, SCHEDULE_HEADER) if raw else now.astimezone(timezone.utc))
+    retention = settings.metrics_retention_days
+    return parse_timestamp(raw or None, now.astimezone(timezone.utc),
+                           timedelta(seconds=settings.max_future_skew_seconds),
+                           max_age=timedelta(days=retention) if retention else None, field=SCHEDULE_HEADER)
 
 
 @lru_cache(maxsize=None)
@@ -37,7 +43,7 @@ def _handler(name: str) -> Callable[..., Response]:
     def run(request: Any, runtime: Runtime) -> Any:
         from metricwatch.collectors.runner import run_collector
 
-        at = schedule_time(request.headers.get(SCHEDULE_HEADER), datetime.now(timezone.utc))
+        at = schedule_time(request.headers.get(SCHEDULE_HEADER), datetime.now(timezone.utc), runtime.settings)
         # `${VAR}` references in the collectors file are resolved against the environment, here at the edge.
         return json_response(run_collector(runtime, name, at, os.environ))
 

@@ -113,10 +113,11 @@ def parse_declared(raw: Any) -> dict[str, Declared]:
 
 @lru_cache(maxsize=4)
 def load_declared(path: str) -> dict[str, Declared]:
-    """The collectors file, read once per process; a missing file declares none."""
+    """The collectors file, read once per process; a missing one is an error naming COLLECTORS_PATH."""
     file = Path(path)
     if not file.exists():
-        return {}
+        raise ConfigError(f"COLLECTORS_PATH={path!r}: no such file (an empty list [] declares no collector)",
+                          variable="COLLECTORS_PATH")
     try:
         return parse_declared(json.loads(file.read_text()))
     except json.JSONDecodeError as exc:

@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from metricwatch.config import Settings
@@ -48,22 +49,28 @@ def serve(settings: Settings) -> None:
 
     from metricwatch.runtime import get_runtime
 
+    from metricwatch.collectors import known
+
     get_runtime()  # build the shared runtime (and store) now: bad settings fail before we listen
+    known(settings)  # and read the collectors file, so a wrong COLLECTORS_PATH fails here too
     names, jobs = function_names(FUNCTIONS_DIR), load_schedule(settings.schedule_path, FUNCTIONS_DIR)
     dispatcher = Dispatcher(load_apps(FUNCTIONS_DIR, names), base_url="")
     server = make_server("127.0.0.1", settings.port, dispatcher, threaded=True)
     dispatcher.base_url = base_url = f"http://127.0.0.1:{server.server_port}"  # the port actually bound
-    stop = threading.Event()
+    stop, signalled = threading.Event(), []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        # Only a list append here: Event.set() takes a lock the interrupted main thread may hold
+        # (it waits on that very event), and a handler that blocks on it never returns.
+        signal.signal(sig, lambda *_: signalled.append(True))
     scheduler = LocalScheduler(jobs, base_url, stop)
     print(banner(settings, base_url, names, jobs, scheduler), flush=True)
     threads = [threading.Thread(target=server.serve_forever, name="http", daemon=True),
                threading.Thread(target=scheduler.run, name="scheduler", daemon=True)]
     for thread in threads:
         thread.start()
-    while not stop.wait(0.5):
-        pass
+    while not signalled:
+        time.sleep(0.2)
+    stop.set()
     print("stopping...", flush=True)
     server.shutdown()
     threads[1].join(timeout=5)

@@ -169,10 +169,23 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
+def environment(dotenv: str | Path | None = ".env") -> dict[str, str]:
+    """The variables as settings see them: `.env` overlaid by the process environment.
+
+    Collectors resolve their `${VAR}` references against the same view, so a
+    token put in `.env` for `make run` works there as a setting would.
+    """
+    source = _read_dotenv(Path(dotenv)) if dotenv else {}
+    source.update(os.environ)
+    return source
+
+
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: str | Path | None = ".env") -> Settings:
     """Build `Settings` from `.env` overlaid by the environment; fail naming the variable."""
-    source = _read_dotenv(Path(dotenv)) if dotenv else {}
-    source.update(os.environ if environ is None else environ)
+    if environ is None:
+        source = environment(dotenv)
+    else:
+        source = {**(_read_dotenv(Path(dotenv)) if dotenv else {}), **environ}
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = source.get(setting.env, setting.default).strip()

@@ -9,13 +9,12 @@ a message, and Cloud Scheduler retries.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Callable
 
 from metricwatch.api.http import Response, endpoint, json_response
-from metricwatch.config import Settings
+from metricwatch.config import Settings, environment
 from metricwatch.points import parse_timestamp
 from metricwatch.runtime import Runtime
 
@@ -44,8 +43,9 @@ def _handler(name: str) -> Callable[..., Response]:
         from metricwatch.collectors.runner import run_collector
 
         at = schedule_time(request.headers.get(SCHEDULE_HEADER), datetime.now(timezone.utc), runtime.settings)
-        # `${VAR}` references in the collectors file are resolved against the environment, here at the edge.
-        return json_response(run_collector(runtime, name, at, os.environ))
+        # `${VAR}` references in the collectors file are resolved here, at the edge, against the
+        # environment overlaying `.env`, read at each run (a rotated secret needs no restart).
+        return json_response(run_collector(runtime, name, at, environment()))
 
     return run
 

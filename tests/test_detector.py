@@ -149,6 +149,11 @@ def test_train_for_one_unknown_metric_is_404(runtime):
     assert status == 404 and "not listed" in body["error"]
 
 
+def test_train_refuses_a_parameter_it_does_not_know_rather_than_training_everything(runtime):
+    status, body = call(train, runtime, method="POST", query={"metrc": "latency"})
+    assert status == 400 and body["field"] == "metrc"
+
+
 def test_a_batch_is_scored_in_time_order_with_context_from_before_its_earliest_point(store, tmp_path):
     """Rows [t+1, t] score as [t, t+1] would: the later point never serves as the earlier one's context."""
     seed(store, {})

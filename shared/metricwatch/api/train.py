@@ -1,5 +1,8 @@
 """POST|GET /train[?metric=NAME]: retrain models from stored history.
 
+`metric` names one watched metric (404 if it is not in the detection metrics
+file); any other parameter is a 400, as on query.
+
 Answers 200 with what was written and what was skipped and why (a series whose
 data cannot make a model is skipped, not failed: retrying would not help);
 500 with the same summary when a series failed (writing its model to the
@@ -13,11 +16,15 @@ from __future__ import annotations
 from typing import Any
 
 from metricwatch.api.http import endpoint, json_response
+from metricwatch.errors import InvalidInput
 from metricwatch.runtime import Runtime
 
 
 @endpoint("POST", "GET")
 def train(request: Any, runtime: Runtime) -> Any:
+    unknown = sorted(set(request.args) - {"metric"})
+    if unknown:
+        raise InvalidInput(f"unknown parameter(s) {unknown}; expected ['metric']", field=unknown[0])
     metric = request.args.get("metric") or None
     summary = runtime.detector.train(metric)
     status = 503 if summary.stopped else 500 if summary.failed else 200

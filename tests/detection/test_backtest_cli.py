@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import numpy as np
 
 from metricwatch.backtest.cli import main
@@ -71,3 +73,25 @@ def test_bench_nab_says_so_and_stops_when_the_corpus_is_missing(tmp_path: Path) 
 def test_a_stored_backtest_with_a_bad_start_says_so_and_exits_2(capsys) -> None:
     assert main(["stored", "--metric", "cpu", "--start", "last tuesday"]) == 2
     assert "'start' 'last tuesday' is not ISO 8601" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["csv", "--data", "no/such/dir", "--out", "x"], "--data no/such/dir: no such directory"),
+    (["csv", "--data", ".", "--out", "x", "--params", "notjson"], "--params must be train_params as a JSON object"),
+    (["csv", "--data", ".", "--out", "x", "--params", "[1]"], "--params must be a JSON object, not list"),
+    (["stored", "--metric", "cpu", "--label", "noequals"], "--label 'noequals': give labels as k=v"),
+])
+def test_a_bad_argument_is_a_usage_error_not_a_traceback(capsys, argv, says) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and says in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["csv", "--data", ".", "--out", "x", "--model", "nope"], "unknown model 'nope'"),
+    (["csv", "--data", ".", "--out", "x", "--params", '{"level_windw": 3}'], "bad train_params"),
+])
+def test_an_unknown_model_or_parameter_says_so_and_exits_2(capsys, argv, says) -> None:
+    assert main(argv) == 2
+    assert says in capsys.readouterr().err

@@ -10,19 +10,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from metricwatch.backtest.replay import DAY, ReplayConfig
-from metricwatch.errors import InvalidInput
+from metricwatch.detection.models import create_model
+from metricwatch.errors import InvalidInput, MetricwatchError
 from metricwatch.timeutil import parse_utc
 
 
-def _config(args: argparse.Namespace) -> ReplayConfig:
+def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ReplayConfig:
     model = args.model
     if not model:
         from metricwatch.config import load_settings
 
         model = load_settings().default_model
-    return ReplayConfig(model, json.loads(args.params), args.train_days * DAY, args.retrain_hours * 3600.0)
+    try:
+        params = json.loads(args.params)
+    except ValueError as exc:
+        parser.error(f"--params must be train_params as a JSON object: {exc}")
+    if not isinstance(params, dict):
+        parser.error(f"--params must be a JSON object, not {type(params).__name__}")
+    create_model(model, params)  # an unknown model or a bad parameter is refused here, naming it
+    return ReplayConfig(model, params, args.train_days * DAY, args.retrain_hours * 3600.0)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -59,15 +68,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args, parser)
+    except MetricwatchError as exc:  # a bad model, train_params or setting: one line, no traceback
+        print(f"backtest: {exc.message}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from metricwatch.backtest import commands
 
-    config = _config(args)
+    config = _config(args, parser)
     if args.command == "csv":
+        if not Path(args.data).is_dir():
+            parser.error(f"--data {args.data}: no such directory")
         return commands.run_csv(args.data, args.out, config, args.jobs)
     windows = commands.read_windows(args.windows, args.key) if args.windows else []
     if args.command == "plot":
         return commands.run_plot(args.csv, args.png, config, windows)
+    bad = [item for item in args.label if "=" not in item]
+    if bad:
+        parser.error(f"--label {bad[0]!r}: give labels as k=v")
     labels = dict(item.split("=", 1) for item in args.label)
     try:
         start = parse_utc(args.start, "start") if args.start else None

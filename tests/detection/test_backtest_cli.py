@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import numpy as np
+import pytest
 
 from metricwatch.backtest.cli import main
 from metricwatch.backtest.csvio import read_scores, read_series

@@ -6,10 +6,13 @@ PROJECT ?= $(shell $(TF) output -raw project_id 2>/dev/null)
 REGION ?= $(shell $(TF) output -raw region 2>/dev/null)
 OPS := PYTHONPATH=shared $(PY) -m metricwatch.ops
 
-.PHONY: package deploy-secrets deploy destroy train-now drift
+.PHONY: package lock deploy-secrets deploy destroy train-now drift
 
 # checkov's own virtualenv, so `make test` can run the infra checks.
 test: $(CHECKOV_VENV)/.installed
+
+lock: venv  ## pin each function's whole dependency tree (functions/*/requirements.txt) at the tested versions
+	$(OPS).lock functions
 
 package: venv vendor  ## zip each function with its vendored package into build/functions/
 	$(OPS).package functions build/functions

@@ -1,4 +1,4 @@
-"""Every function installs exactly what the suite was tested with."""
+"""Every function installs exactly what the suite was tested with, down to its dependencies' dependencies."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 import pytest
 
 from conftest import ROOT
+from metricwatch.ops.lock import MARKER
 
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;#]+)$")
 
@@ -41,3 +42,13 @@ def test_runtime_pins_match_the_tested_versions(path):
 def test_every_function_has_its_own_requirements():
     mains = sorted(p.parent.name for p in ROOT.glob("functions/*/main.py"))
     assert mains and mains == sorted(p.parent.name for p in FUNCTION_REQUIREMENTS)
+
+
+@pytest.mark.parametrize("path", FUNCTION_REQUIREMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_function_pins_its_whole_dependency_tree(path):
+    """What Cloud Build installs is this list and nothing it would have to resolve on deploy day (`make lock`)."""
+    from metricwatch.ops.lock import canonical, closure, direct
+
+    text = path.read_text()
+    assert MARKER in text, f"{path.relative_to(ROOT)}: run `make lock`"
+    assert set(pins(path)) == {canonical(n) for n in closure(direct(text))}, f"{path.relative_to(ROOT)}: run `make lock`"

@@ -139,6 +139,21 @@ def test_a_failing_source_is_a_502_naming_it(make_runtime, source, declare):
     assert status == 502 and body["error"] == f"{source.url}/down answered 503"
 
 
+@pytest.mark.parametrize("status, headers, says", [
+    (429, {"Retry-After": "30"}, "answered 429: rate limited, retry after 30s"),
+    (403, {"X-RateLimit-Remaining": "0"}, "answered 403: rate limited"),
+    (401, {}, "answered 401: refused; check the credentials the collector sends"),
+    (403, {"X-RateLimit-Remaining": "12"}, "answered 403: refused; check the credentials the collector sends"),
+])
+def test_a_refusal_says_whether_it_is_a_rate_limit_or_the_credentials(make_runtime, source, declare,
+                                                                       status, headers, says):
+    url = source.route("/api", {"message": "no"}, status=status, headers=headers)
+    rt = make_runtime(COLLECTORS_PATH=declare(
+        {"name": "api", "kind": "http_json", "metric": "m", "params": {"url": url, "path": "v"}}))
+    code, body = run(rt, name="api")
+    assert code == 502 and body["error"] == f"{source.url}/api {says}"
+
+
 @pytest.mark.parametrize("value", ["many", None, True])
 def test_a_run_whose_every_sample_is_bad_is_the_sources_fault(make_runtime, monkeypatch, value):
     monkeypatch.setitem(REGISTRY, "odd", lambda ctx: [Sample("m", value)])

@@ -44,6 +44,15 @@ def test_duplicate_names_are_refused():
       "params": {"url": "u", "database": "d", "collection": "c"}}, "exactly one of 'count'"),
     ({"name": "q", "kind": "mongo_query", "metric": "m", "headers": {"A": "b"},
       "params": {"url": "u", "database": "d", "collection": "c", "count": {}}}, "HTTP kinds only"),
+    ({"name": "q", "kind": "mongo_query", "metric": "m", "params": {
+        "url": "u", "database": "d", "collection": "c", "count": {}, "time_field": "at", "window_minutes": "15"}},
+     "'window_minutes' must be a positive number"),
+    ({"name": "q", "kind": "mongo_query", "metric": "m", "params": {
+        "url": "u", "database": "d", "collection": "c", "count": {}, "time_field": "at", "window_minutes": -5}},
+     "'window_minutes' must be a positive number"),
+    ({"name": "q", "kind": "mongo_query", "metric": "m", "params": {
+        "url": "u", "database": "d", "collection": "c", "count": {}, "time_field": 3, "window_minutes": 5}},
+     "'time_field' must be a field name"),
 ])
 def test_each_kind_checks_its_params(entry, says):
     with pytest.raises(ConfigError, match="collectors entry 0") as err:

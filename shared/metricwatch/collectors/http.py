@@ -32,6 +32,23 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+def _why(resp: requests.Response) -> str:
+    """What the headers say about a refusal: a rate limit, and when to come back, or bad credentials.
+
+    The body is not quoted: an API's error text may echo what was sent.
+    """
+    headers = resp.headers
+    limited = resp.status_code == 429 or (resp.status_code == 403 and headers.get("X-RateLimit-Remaining") == "0")
+    if limited:
+        wait = headers.get("Retry-After")
+        if wait is None and headers.get("X-RateLimit-Reset", "").isdigit():
+            wait = str(max(int(headers["X-RateLimit-Reset"]) - int(time.time()), 0))
+        return f": rate limited{f', retry after {wait}s' if wait else ''}"
+    if resp.status_code in (401, 403):
+        return ": refused; check the credentials the collector sends"
+    return ""
+
+
 class HttpClient:
     """GETs bounded by a per-call timeout and by the run's deadline, whichever comes first.
 
@@ -70,7 +87,8 @@ class HttpClient:
         except requests.RequestException as exc:
             raise SourceUnavailable(f"{_where(url)} unreachable: {type(exc).__name__}") from None
         if resp.status_code >= 400:
-            raise SourceUnavailable(f"{_where(url)} answered {resp.status_code}", source_status=resp.status_code)
+            raise SourceUnavailable(f"{_where(url)} answered {resp.status_code}{_why(resp)}",
+                                    source_status=resp.status_code)
         if len(resp.content) > MAX_BYTES:
             raise SourceUnavailable(f"{_where(url)} answered more than {MAX_BYTES} bytes")
         return resp.text

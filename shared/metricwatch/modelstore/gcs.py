@@ -33,7 +33,7 @@ class GcsModelStore:
         return None if blob is None else str(blob.generation)
 
     def load(self, name: str) -> tuple[bytes, str] | None:
-        from google.api_core.exceptions import NotFound
+        from google.api_core.exceptions import NotFound, PreconditionFailed
 
         blob = self.bucket.get_blob(self._blob_name(name))
         if blob is None:
@@ -44,7 +44,7 @@ class GcsModelStore:
             return blob.download_as_bytes(if_generation_match=generation), str(generation)
         except NotFound:
             return None
-        except Exception as exc:  # precondition failed: rewritten between our two calls
+        except PreconditionFailed as exc:  # rewritten between our two calls
             raise ModelError(f"model {name} changed while loading; will retry: {exc}") from exc
 
     def names(self) -> list[str]:

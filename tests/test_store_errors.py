@@ -21,7 +21,7 @@ def test_a_partly_refused_batch_says_how_much_was_written():
         raise BulkWriteError(details)
     assert err.value.status == 500
     assert "wrote 7" in err.value.message and "index 3" in err.value.message
-    assert err.value.details["written"] == 7
+    assert err.value.details["written"] == 7 and err.value.details["refused"] == [3]
 
 
 def test_a_refusal_such_as_bad_credentials_is_not_called_unavailable():

@@ -51,7 +51,8 @@ def unavailable_as_503() -> Iterator[None]:
         first = errors[0] if errors else {}
         raise StoreError(f"MongoDB refused {len(errors)} point(s) of the batch and wrote "
                          f"{exc.details.get('nInserted', 0)}; first refused index {first.get('index')}: "
-                         f"{first.get('errmsg', exc)}", written=exc.details.get("nInserted", 0)) from None
+                         f"{first.get('errmsg', exc)}", written=exc.details.get("nInserted", 0),
+                         refused=[e.get("index") for e in errors][:1000]) from None
     except PyMongoError as exc:
         raise StoreError(f"MongoDB error: {exc}") from None
 

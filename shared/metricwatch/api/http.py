@@ -1,4 +1,4 @@
-"""The HTTP edge shared by every function: parsing, auth, and error mapping.
+"""The HTTP edge shared by every function: parsing, guards (see `auth.py`), and error mapping.
 
 `endpoint` wraps a handler so that any `MetricwatchError` becomes a JSON body
 with the status its class carries, and anything unexpected a logged 500
@@ -8,14 +8,12 @@ without internals. Handlers raise; they never build error responses.
 from __future__ import annotations
 
 import functools
-import hmac
 import json
 import logging
 import uuid
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
-from metricwatch.errors import (InvalidInput, MethodNotAllowed, MetricwatchError, PayloadTooLarge,
-                                Unauthorized, UnsupportedMediaType)
+from metricwatch.errors import InvalidInput, MethodNotAllowed, MetricwatchError, PayloadTooLarge, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
 Response = tuple[str, int, dict[str, str]]
@@ -27,15 +25,17 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 
 Handler = Callable[[Any, Any], Any]
+Guard = Callable[[Any, Any], None]  # (request, settings); raises to refuse
 
 
-def endpoint(*methods: str, token: bool = False) -> Callable[[Handler], Callable[..., Response]]:
+def endpoint(*methods: str, guard: Guard | None = None) -> Callable[[Handler], Callable[..., Response]]:
     """Allow `methods`, map errors to statuses, and serialise the handler's result as JSON.
 
     The wrapped handler takes `(request, runtime)`; deployed functions pass only the
-    request and get the process's runtime, tests pass a runtime of their own. With
-    `token`, the PUSH_TOKENS bearer token is checked before the runtime is built, so a
-    caller without one learns nothing but 401 (not, say, MongoDB's own error text).
+    request and get the process's runtime, tests pass a runtime of their own. `guard`
+    (`auth.bearer_token` on public functions) runs on the settings alone, before the
+    runtime is built, so a caller it refuses learns nothing but its refusal (not, say,
+    MongoDB's own error text).
     """
 
     def wrap(handler: Handler) -> Callable[..., Response]:
@@ -46,8 +46,8 @@ def endpoint(*methods: str, token: bool = False) -> Callable[[Handler], Callable
                     raise MethodNotAllowed(f"method {request.method} not allowed; use {', '.join(methods)}")
                 from metricwatch.runtime import get_runtime, get_settings
 
-                if token:
-                    check_token(request, (runtime.settings if runtime else get_settings()).push_tokens)
+                if guard is not None:
+                    guard(request, runtime.settings if runtime else get_settings())
                 runtime = runtime or get_runtime()
                 result = handler(request, runtime)
                 return result if isinstance(result, tuple) else json_response(result)
@@ -91,16 +91,3 @@ def read_json(request: Any, max_bytes: int) -> Any:
         raise InvalidInput("body has a number with too many digits to read", field="body") from None
     except RecursionError:
         raise InvalidInput("body is nested too deeply", field="body") from None
-
-
-def check_token(request: Any, tokens: Iterable[str]) -> None:
-    """Require `Authorization: Bearer <token>` when tokens are configured."""
-    tokens = tuple(tokens)
-    if not tokens:
-        return
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given:
-        raise Unauthorized("missing 'Authorization: Bearer <token>' header")
-    if not any(hmac.compare_digest(given.strip().encode(), t.encode()) for t in tokens):
-        raise Unauthorized("invalid token")

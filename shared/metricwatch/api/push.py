@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from metricwatch.api.auth import bearer_token
 from metricwatch.api.http import endpoint, json_response, read_json
 from metricwatch.ingest import describe, score_and_store
 from metricwatch.points import parse_points
 from metricwatch.runtime import Runtime
 
 
-@endpoint("POST", token=True)
+@endpoint("POST", guard=bearer_token)
 def push(request: Any, runtime: Runtime) -> Any:
     settings = runtime.settings
     body = read_json(request, settings.max_body_bytes)

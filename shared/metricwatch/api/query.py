@@ -18,6 +18,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from metricwatch.api.auth import bearer_token
 from metricwatch.api.http import endpoint
 from metricwatch.errors import InvalidInput
 from metricwatch.ingest import describe
@@ -90,7 +91,7 @@ def _points(args: Any, runtime: Runtime) -> dict[str, Any]:
             "points": [describe(s) for s in page.points], "next": encode_cursor(page.after)}
 
 
-@endpoint("GET", token=True)
+@endpoint("GET", guard=bearer_token)
 def query(request: Any, runtime: Runtime) -> Any:
     unknown = sorted(set(request.args) - PARAMS)
     if unknown:

@@ -104,8 +104,8 @@ def query(request: Any, runtime: Runtime) -> Any:
     listing = "metric" not in request.args or "list" in request.args
     ignored = sorted(set(request.args) - {"list", "metric"})
     if listing and ignored:  # a filter without a metric would be silently ignored
-        raise InvalidInput(f"{ignored} apply to one metric's points: add 'metric' (or drop them to list metrics)",
-                           field=ignored[0])
+        raise InvalidInput(f"{ignored[0]!r} needs 'metric': it filters one metric's points (without 'metric', "
+                           "/query lists the metrics)", field=ignored[0])
     if listing:
         metrics = runtime.store.metrics()
         return {"metrics": [{"name": n, "label_sets": sets} for n, sets in metrics.items()]}

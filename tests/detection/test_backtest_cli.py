@@ -94,3 +94,26 @@ def test_a_bad_argument_is_a_usage_error_not_a_traceback(capsys, argv, says) -> 
 def test_an_unknown_model_or_parameter_says_so_and_exits_2(capsys, argv, says) -> None:
     assert main(argv) == 2
     assert says in capsys.readouterr().err
+
+
+def test_a_file_that_cannot_be_read_is_skipped_and_named_and_the_others_still_run(tmp_path: Path, capsys) -> None:
+    ts, x = seasonal_series(days=3.0)
+    write_csv(tmp_path / "data" / "good.csv", ts, x)
+    (tmp_path / "data" / "gap.csv").write_text("timestamp,value\n2026-01-01 00:00:00,1.5\n2026-01-01 00:05:00,\n")
+    (tmp_path / "data" / "yahoo.csv").write_text("timestamps,value,anomaly\n1,2.0,0\n")
+    code = main(["csv", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--jobs", "1"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert (tmp_path / "out" / "robust_seasonal" / "robust_seasonal_good.csv").exists()
+    assert "gap.csv line 3: value '' is not a finite number" in out.out
+    assert "yahoo.csv: expected a header starting 'timestamp,value'" in out.out
+    assert "2 file(s) could not be read and were skipped" in out.out
+
+
+def test_a_file_too_short_for_any_training_is_flagged_not_silently_scored_zero(tmp_path: Path, capsys) -> None:
+    """Row numbers as timestamps read as seconds: the whole file spans minutes and never trains."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rows.csv").write_text("timestamp,value\n" + "".join(f"{i},{i % 7}\n" for i in range(1, 500)))
+    assert main(["csv", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--jobs", "1"]) == 0
+    out = capsys.readouterr()
+    assert "rows.csv: 499 points, NO MODEL" in out.err and "1 file(s) never got a model" in out.out

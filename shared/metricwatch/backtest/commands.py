@@ -28,10 +28,10 @@ def run_csv(data: str, out: str, config: ReplayConfig, jobs: int) -> int:
         print(f"no CSV files under {data}", file=sys.stderr)
         return 1
     progress = Progress(len(names))
-    backtest_dir(data, out, config, jobs=jobs, files=names, progress=progress)
+    backtest_dir(data, out, config, jobs=jobs, files=names, progress=progress, keep_going=True)
     print(progress.summary())
     print(f"results: {Path(out) / config.model}/")
-    return 0
+    return 1 if progress.failed else 0
 
 
 def run_plot(csv: str, png: str, config: ReplayConfig, windows: list[tuple[float, float]]) -> int:

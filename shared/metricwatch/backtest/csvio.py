@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from metricwatch.detection.models.base import Scores
+from metricwatch.errors import InvalidInput
 
 RESULT_COLUMNS = ("timestamp", "value", "anomaly_score", "anomaly")
 
@@ -39,16 +40,40 @@ def parse_stamps(stamps: list[str]) -> np.ndarray:
         return np.array(cleaned, dtype="datetime64[ms]").astype(np.int64) / 1000.0
 
 
+def _numbers(path: str | Path, body: list[list[str]]) -> np.ndarray:
+    """The value column; the first cell that is not a finite number is named with its line."""
+    try:
+        values = np.array([float(r[1]) for r in body], dtype=np.float64)
+    except (ValueError, IndexError):
+        values = np.full(len(body), np.nan)
+    if np.isfinite(values).all():
+        return values
+    line, row = next((i, r) for i, r in enumerate(body, start=2) if not _finite(r))
+    raise InvalidInput(f"{path} line {line}: value {row[1] if len(row) > 1 else ''!r} is not a finite number")
+
+
+def _finite(row: list[str]) -> bool:
+    try:
+        return len(row) > 1 and np.isfinite(float(row[1]))
+    except ValueError:
+        return False
+
+
 def read_series(path: str | Path) -> Series:
     with open(path, newline="") as handle:
         rows = list(csv.reader(handle))
     header = [h.strip().lower() for h in rows[0]] if rows else []
     if header[:2] != ["timestamp", "value"]:
-        raise ValueError(f"{path}: expected a header 'timestamp,value', got {rows[0] if rows else 'nothing'}")
+        raise InvalidInput(f"{path}: expected a header starting 'timestamp,value', got {rows[0] if rows else 'nothing'}")
     body = [r for r in rows[1:] if r]
+    values = _numbers(path, body)
     stamps = [r[0] for r in body]
-    values = np.array([float(r[1]) for r in body], dtype=np.float64)
-    return Series(stamps, parse_stamps(stamps), values)
+    try:
+        timestamps = parse_stamps(stamps)
+    except ValueError:
+        raise InvalidInput(f"{path}: timestamps must all be ISO 8601 or all epoch seconds "
+                           f"(first row: {stamps[0]!r})") from None
+    return Series(stamps, timestamps, values)
 
 
 def write_results(path: str | Path, series: Series, scores: Scores) -> None:

@@ -64,11 +64,16 @@ def _put(out: Scores, lo: int, got: Scores) -> None:
 
 def replay(timestamps: np.ndarray, values: np.ndarray, config: ReplayConfig) -> Scores:
     """Scores for every row, in row order, with no look-ahead."""
+    return replay_counted(timestamps, values, config)[0]
+
+
+def replay_counted(timestamps: np.ndarray, values: np.ndarray, config: ReplayConfig) -> tuple[Scores, int]:
+    """`replay`, and how many rows a model scored: 0 says the file never got one (too short a span)."""
     ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
     clock = np.maximum.accumulate(ts) if len(ts) else ts
     out = _empty(len(x))
     rows = training_rows(clock, config.retrain_every)
-    model = None
+    model, scored = None, 0
     for k, row in enumerate(rows):
         now = clock[0] + config.retrain_every * ((clock[row] - clock[0]) // config.retrain_every)
         model = _train(config, clock, ts, x, row, now) or model
@@ -77,4 +82,5 @@ def replay(timestamps: np.ndarray, values: np.ndarray, config: ReplayConfig) -> 
             continue
         lo = max(0, row - model.context_points)
         _put(out, row, model.score(ts[lo:end], x[lo:end], start=row - lo))
-    return out
+        scored += end - row
+    return out, scored

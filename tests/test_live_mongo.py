@@ -43,7 +43,7 @@ def test_production_creates_a_time_series_collection_with_ttl_and_index(live_run
     assert "series_time" in live_runtime.store.collection.index_information()
 
 
-def test_a_new_retention_and_a_coarser_granularity_reach_the_existing_collection(live_runtime):
+def test_a_longer_retention_and_a_coarser_granularity_reach_the_existing_collection(live_runtime):
     from metricwatch.store.timeseries import ensure_timeseries_collection
 
     db = live_runtime.store.collection.database
@@ -51,6 +51,9 @@ def test_a_new_retention_and_a_coarser_granularity_reach_the_existing_collection
     [info] = db.command("listCollections", filter={"name": "metrics"})["cursor"]["firstBatch"]
     assert info["options"]["expireAfterSeconds"] == 90 * 86400
     assert info["options"]["timeseries"]["granularity"] == "hours"
+    ensure_timeseries_collection(db, "metrics", "hours", 10)  # shorter: would delete points, not applied
+    [info] = db.command("listCollections", filter={"name": "metrics"})["cursor"]["firstBatch"]
+    assert info["options"]["expireAfterSeconds"] == 90 * 86400
     ensure_timeseries_collection(db, "metrics", "hours", 0)
     [info] = db.command("listCollections", filter={"name": "metrics"})["cursor"]["firstBatch"]
     assert "expireAfterSeconds" not in info["options"]

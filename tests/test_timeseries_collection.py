@@ -88,19 +88,27 @@ def test_any_other_refusal_to_create_is_a_store_error_that_says_why():
         ensure_timeseries_collection(db, "metrics", "seconds", 1)
 
 
-def test_a_changed_retention_reaches_a_collection_created_earlier():
+def test_a_longer_retention_reaches_a_collection_created_earlier():
     db = RecordingDatabase(existing=listed(ttl=30 * 86400))
     ensure_timeseries_collection(db, "metrics", "minutes", 90)
     assert db.modifications() == [{"expireAfterSeconds": 90 * 86400}]
 
 
-def test_retention_set_to_zero_turns_expiry_off_and_a_new_retention_turns_it_on():
+def test_retention_set_to_zero_turns_expiry_off():
     db = RecordingDatabase(existing=listed(ttl=30 * 86400))
     ensure_timeseries_collection(db, "metrics", "minutes", 0)
     assert db.modifications() == [{"expireAfterSeconds": "off"}]
-    db = RecordingDatabase(existing=listed(ttl=None))
-    ensure_timeseries_collection(db, "metrics", "minutes", 7)
-    assert db.modifications() == [{"expireAfterSeconds": 7 * 86400}]
+
+
+@pytest.mark.parametrize("before, after", [(90, 30), (None, 400)])
+def test_a_change_that_would_delete_points_is_logged_with_its_command_not_run(caplog, before, after):
+    """Any process opening the store (make run pointed at production) must not shorten what it keeps."""
+    db = RecordingDatabase(existing=listed(ttl=before * 86400 if before else None))
+    with caplog.at_level(logging.WARNING):
+        ensure_timeseries_collection(db, "metrics", "minutes", after)
+    assert db.modifications() == []
+    assert "would delete stored points" in caplog.text
+    assert f"'expireAfterSeconds': {after * 86400}" in caplog.text
 
 
 def test_granularity_is_raised_but_never_lowered_which_mongodb_refuses(caplog):
@@ -115,7 +123,7 @@ def test_granularity_is_raised_but_never_lowered_which_mongodb_refuses(caplog):
 
 
 def test_a_user_without_collmod_rights_is_told_what_to_run_and_the_store_still_opens(caplog):
-    db = RecordingDatabase(existing=listed(ttl=30 * 86400), refuse_collmod=True)
+    db = RecordingDatabase(existing=listed(ttl=30 * 86400), refuse_collmod=True)  # a longer retention
     with caplog.at_level(logging.WARNING):
         ensure_timeseries_collection(db, "metrics", "minutes", 90)
     assert "not authorized" in caplog.text

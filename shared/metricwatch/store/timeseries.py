@@ -5,11 +5,15 @@ emulate (`timeseries=` options, `expireAfterSeconds` on a time-series
 collection, `collMod`). Tests check exactly what it sends; the live suite
 (`MONGO_TEST_URL`) runs it against a real server.
 
-Retention and granularity are settings, so a change to them must reach a
-collection created earlier: push refuses points older than the retention,
-and a TTL the settings no longer say would delete (or keep) other points.
-The change is applied with `collMod`; when the database user may not run
-it (Atlas's `readWrite` role cannot), the log says which command to run.
+Retention and granularity are settings, so a change to them should reach a
+collection created earlier. Only changes that lose nothing are applied, with
+`collMod`: a longer retention (or none) and a coarser granularity. A shorter
+retention, or one where there was none, would delete stored points for good,
+and any process that opens the store (a developer's `make run` pointed at
+production with the default of 400 days, an old instance during a deploy)
+would do it: it is logged with the command to run, never run. When the
+database user may not run `collMod` (Atlas's `readWrite` role cannot), the
+log says which command to run too.
 """
 
 from __future__ import annotations
@@ -68,9 +72,15 @@ def _reconcile(db: Any, name: str, info: dict[str, Any], granularity: str, reten
         return
     options = info.get("options", {})
     ttl = retention_days * 86400 if retention_days > 0 else None
-    if options.get("expireAfterSeconds") != ttl:
-        _modify(db, name, {"expireAfterSeconds": ttl if ttl else "off"},
-                f"retention {options.get('expireAfterSeconds')} s -> {ttl} s (METRICS_RETENTION_DAYS)")
+    current_ttl = options.get("expireAfterSeconds")
+    if current_ttl != ttl:
+        change = {"expireAfterSeconds": ttl if ttl else "off"}
+        what = f"retention {current_ttl} s -> {ttl} s (METRICS_RETENTION_DAYS)"
+        if ttl is None or (current_ttl is not None and ttl > current_ttl):
+            _modify(db, name, change, what)
+        else:  # shorter, or expiry where there was none: MongoDB would delete points for good
+            log.warning("collection %s: not applying %s, which would delete stored points; to apply it, run "
+                        "db.runCommand(%s)", name, what, {"collMod": name, **change})
     current = options.get("timeseries", {}).get("granularity")
     if current in GRANULARITIES and current != granularity:
         if GRANULARITIES.index(granularity) > GRANULARITIES.index(current):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure
 
@@ -24,10 +26,28 @@ def test_a_partly_refused_batch_says_how_much_was_written():
     assert err.value.details["written"] == 7 and err.value.details["refused"] == [3]
 
 
-def test_a_refusal_such_as_bad_credentials_is_not_called_unavailable():
+def test_every_refused_index_is_listed_however_many():
+    details = {"nInserted": 0, "writeErrors": [{"index": i, "errmsg": "x"} for i in range(5000)]}
     with pytest.raises(StoreError) as err, unavailable_as_503():
-        raise OperationFailure("Authentication failed.", code=18)
-    assert err.value.status == 500 and "Authentication failed" in err.value.message
+        raise BulkWriteError(details)
+    assert err.value.details["refused"] == list(range(5000))
+
+
+def test_a_write_concern_error_says_the_points_were_written_but_not_confirmed():
+    details = {"nInserted": 4, "writeErrors": [], "writeConcernErrors": [{"errmsg": "waiting for replication timed out"}]}
+    with pytest.raises(StoreError) as err, unavailable_as_503():
+        raise BulkWriteError(details)
+    assert "wrote the 4 point(s) but could not confirm" in err.value.message and err.value.details["refused"] == []
+
+
+def test_a_refusal_such_as_bad_credentials_is_not_called_unavailable_and_its_text_stays_in_the_log(caplog):
+    """A caller with a push token learns the kind of refusal, not the cluster's host or user names."""
+    with caplog.at_level(logging.ERROR), pytest.raises(StoreError) as err, unavailable_as_503():
+        raise OperationFailure("bad auth : authentication failed for user ops@cluster0.example.net", code=18,
+                               details={"codeName": "AuthenticationFailed"})
+    assert err.value.status == 500 and "OperationFailure, AuthenticationFailed, code 18" in err.value.message
+    assert "cluster0" not in err.value.message and err.value.details["incident"] in err.value.message
+    assert "cluster0.example.net" in caplog.text and err.value.details["incident"] in caplog.text
 
 
 def test_a_deployed_function_without_mongo_url_names_the_setting(make_settings, monkeypatch):

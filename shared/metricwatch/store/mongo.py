@@ -17,6 +17,8 @@ filtering on it matches a label set exactly, whatever order labels came in.
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterable, Iterator
@@ -31,6 +33,7 @@ from metricwatch.store.base import PointsPage, SeriesData, StoredPoint
 from metricwatch.store.query import META_FIELD, TIME_FIELD, from_document, points_query
 from metricwatch.timeutil import as_utc
 
+log = logging.getLogger(__name__)
 SERIES_INDEX = [(f"{META_FIELD}.series", ASCENDING), (TIME_FIELD, ASCENDING)]
 NAME_INDEX = [(f"{META_FIELD}.name", ASCENDING), (TIME_FIELD, ASCENDING)]
 
@@ -48,13 +51,23 @@ def unavailable_as_503() -> Iterator[None]:
         raise StoreUnavailable(f"MongoDB is unreachable: {type(exc).__name__}") from None
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
-        first = errors[0] if errors else {}
+        if not errors:  # every point was written, but not as durably as the write concern asks
+            raise StoreError(f"MongoDB wrote the {exc.details.get('nInserted', 0)} point(s) but could not confirm "
+                             "the write concern; they may not survive a failover", written=exc.details.get("nInserted", 0),
+                             refused=[]) from None
+        first = errors[0]
         raise StoreError(f"MongoDB refused {len(errors)} point(s) of the batch and wrote "
                          f"{exc.details.get('nInserted', 0)}; first refused index {first.get('index')}: "
                          f"{first.get('errmsg', exc)}", written=exc.details.get("nInserted", 0),
-                         refused=[e.get("index") for e in errors][:1000]) from None
-    except PyMongoError as exc:
-        raise StoreError(f"MongoDB error: {exc}") from None
+                         refused=[e.get("index") for e in errors]) from None
+    except PyMongoError as exc:  # its text may name hosts, users or auth details: logged, not answered
+        incident = uuid.uuid4().hex[:12]
+        log.error("MongoDB refused the operation (incident %s): %s", incident, exc)
+        code = getattr(exc, "code", None)
+        name = (getattr(exc, "details", None) or {}).get("codeName")
+        what = ", ".join(str(p) for p in (type(exc).__name__, name, code and f"code {code}") if p)
+        raise StoreError(f"MongoDB refused the operation ({what}); the function's log has the details "
+                         f"(incident {incident})", incident=incident) from None
 
 
 def to_document(stored: StoredPoint) -> dict[str, Any]:

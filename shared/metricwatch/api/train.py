@@ -6,9 +6,11 @@ file); any other parameter is a 400, as on query.
 Answers 200 with what was written and what was skipped and why (a series whose
 data cannot make a model is skipped, not failed: retrying would not help);
 500 with the same summary when a series failed (writing its model to the
-bucket, reading its history, a model's own error), so Cloud Scheduler retries
-the run (training is idempotent: a retry rewrites the same objects); 503 with
-the summary so far and `stopped` when MongoDB became unreachable mid-run.
+bucket, reading its history), so Cloud Scheduler retries the run (training
+is idempotent: a retry rewrites the same objects); 503 with the summary so
+far and `stopped` when MongoDB became unreachable mid-run. A model that
+raised is listed under `errors` and logged, but answers 200: retrying would
+repeat the same bug on every series.
 """
 
 from __future__ import annotations

@@ -34,18 +34,22 @@ MIN_TRAIN_POINTS = 10
 class TrainSummary:
     """What a training run did, series by series: the answer to "why has this series no model?".
 
-    `stopped` is set when MongoDB became unreachable mid-run: the series not
-    reached yet are neither trained nor skipped, and the run is worth a retry.
+    `skipped`: the data cannot make a model (too little of it); `failed`: the
+    bucket or MongoDB refused, which a retry of the run may get past; `errors`:
+    a model raised, a bug a retry would only repeat. `stopped` is set when
+    MongoDB became unreachable mid-run: the series not reached yet are neither
+    trained nor skipped, and the run is worth a retry.
     """
 
     models: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     stopped: str | None = None
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        body = {"models": self.models, "skipped": self.skipped, "failed": self.failed,
+        body = {"models": self.models, "skipped": self.skipped, "failed": self.failed, "errors": self.errors,
                 "seconds": round(self.seconds, 3)}
         return body if self.stopped is None else {**body, "stopped": self.stopped}
 
@@ -53,11 +57,11 @@ class TrainSummary:
         """One line a run, and one per series not trained, so a nightly run can be read in the logs."""
         for entry in self.skipped:
             log.warning("training skipped %s", entry)
-        for entry in self.failed:
+        for entry in self.failed + self.errors:
             log.error("training failed %s", entry)
-        log.log(logging.ERROR if self.failed or self.stopped else logging.INFO,
-                "training done in %.1f s: %d models written, %d skipped, %d failed%s", self.seconds,
-                len(self.models), len(self.skipped), len(self.failed),
+        log.log(logging.ERROR if self.failed or self.errors or self.stopped else logging.INFO,
+                "training done in %.1f s: %d models written, %d skipped, %d failed, %d model errors%s", self.seconds,
+                len(self.models), len(self.skipped), len(self.failed), len(self.errors),
                 f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
@@ -126,7 +130,7 @@ class Detector:
             return
         except Exception as exc:  # a bug in a model must not cost the other series their models
             log.exception("training %s %s failed", watched.name, labels)
-            summary.failed.append({**where, "reason": f"training {watched.model}: {type(exc).__name__}: {exc}"})
+            summary.errors.append({**where, "reason": f"training {watched.model}: {type(exc).__name__}: {exc}"})
             return
         name = self.object_name(watched, labels)
         try:

@@ -142,6 +142,8 @@ def test_a_failing_source_is_a_502_naming_it(make_runtime, source, declare):
 @pytest.mark.parametrize("status, headers, says", [
     (429, {"Retry-After": "30"}, "answered 429: rate limited, retry after 30s"),
     (403, {"X-RateLimit-Remaining": "0"}, "answered 403: rate limited"),
+    (403, {"Retry-After": "60", "X-RateLimit-Remaining": "4000"}, "answered 403: rate limited, retry after 60s"),
+    (429, {"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}, "answered 429: rate limited, retry after Wed, 21 Oct"),
     (401, {}, "answered 401: refused; check the credentials the collector sends"),
     (403, {"X-RateLimit-Remaining": "12"}, "answered 403: refused; check the credentials the collector sends"),
 ])
@@ -151,7 +153,7 @@ def test_a_refusal_says_whether_it_is_a_rate_limit_or_the_credentials(make_runti
     rt = make_runtime(COLLECTORS_PATH=declare(
         {"name": "api", "kind": "http_json", "metric": "m", "params": {"url": url, "path": "v"}}))
     code, body = run(rt, name="api")
-    assert code == 502 and body["error"] == f"{source.url}/api {says}"
+    assert code == 502 and body["error"].startswith(f"{source.url}/api {says}")
 
 
 @pytest.mark.parametrize("value", ["many", None, True])

@@ -36,14 +36,21 @@ def _why(resp: requests.Response) -> str:
     """What the headers say about a refusal: a rate limit, and when to come back, or bad credentials.
 
     The body is not quoted: an API's error text may echo what was sent.
+    GitHub answers its secondary rate limit with 403 and `Retry-After`, its
+    primary one with 403 and `X-RateLimit-Remaining: 0`.
     """
     headers = resp.headers
-    limited = resp.status_code == 429 or (resp.status_code == 403 and headers.get("X-RateLimit-Remaining") == "0")
+    wait = headers.get("Retry-After")
+    limited = resp.status_code == 429 or (resp.status_code == 403 and (
+        wait is not None or headers.get("X-RateLimit-Remaining") == "0"))
     if limited:
-        wait = headers.get("Retry-After")
-        if wait is None and headers.get("X-RateLimit-Reset", "").isdigit():
-            wait = str(max(int(headers["X-RateLimit-Reset"]) - int(time.time()), 0))
-        return f": rate limited{f', retry after {wait}s' if wait else ''}"
+        if wait is None:
+            try:
+                wait = str(max(int(headers.get("X-RateLimit-Reset", "")) - int(time.time()), 0))
+            except ValueError:
+                wait = None
+        when = "" if wait is None else f", retry after {wait}s" if wait.isascii() and wait.isdigit() else f", retry after {wait}"
+        return f": rate limited{when}"
     if resp.status_code in (401, 403):
         return ": refused; check the credentials the collector sends"
     return ""

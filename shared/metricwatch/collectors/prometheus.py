@@ -56,22 +56,34 @@ def parse(text: str) -> Iterator[tuple[str, dict[str, str], float]]:
         yield match.group(1), _labels(match.group(2)), value
 
 
+def declared_names(text: str) -> set[str]:
+    """Names a `# TYPE name kind` line declares: a labelled counter has one before its first sample."""
+    return {line.split()[2] for line in text.split("\n") if line.startswith("# TYPE ") and len(line.split()) >= 3}
+
+
 def collect(entry: Any, ctx: Context) -> list[Sample]:
-    """The wanted samples; a page with none of the wanted names is the source's error, not "nothing today".
+    """The wanted samples. A page where none of the wanted names even appears is the source's error.
 
     A login page, a wrong path or an exporter that lost a metric would
-    otherwise be a run that succeeds every time and stores nothing.
+    otherwise be a run that succeeds every time and stores nothing. A wanted
+    name declared by `# TYPE` but without samples yet (a labelled counter
+    before its first event) is an empty run, not an error.
     """
     text = ctx.http.get_text(entry.resolved_url(ctx.environ), headers=entry.resolved_headers(ctx.environ))
     wanted, match = set(entry.params["series"]), entry.params.get("match", {})
     scraped = list(parse(text))
-    names = {name for name, _, _ in scraped}
-    if not scraped:
-        first = text.strip().split("\n", 1)[0][:80]
-        raise SourceUnavailable(f"{entry.name}: the page has no Prometheus samples; is 'url' the /metrics "
-                                f"endpoint? It begins {first!r}")
-    if not names & wanted:
+    names = {name for name, _, _ in scraped} | declared_names(text)
+    if not names:  # the body is not quoted: an error page may echo what was sent
+        raise SourceUnavailable(f"{entry.name}: the page ({len(text)} characters) has no Prometheus samples or "
+                                "# TYPE lines; is 'url' the /metrics endpoint?")
+    if not names & _families(wanted):
         raise SourceUnavailable(f"{entry.name}: none of the series {sorted(wanted)} is on the page; "
                                 f"it has {sorted(names)[:10]}{' ...' if len(names) > 10 else ''}")
     return [Sample(name, value, {**entry.labels, **labels}) for name, labels, value in scraped
             if name in wanted and math.isfinite(value) and all(labels.get(k) == v for k, v in match.items())]
+
+
+def _families(wanted: set[str]) -> set[str]:
+    """A wanted sample name and the family its `# TYPE` line would declare (`x_sum` -> `x`)."""
+    suffixes = ("_total", "_sum", "_count", "_bucket", "_created", "_info")
+    return wanted | {n[: -len(s)] for n in wanted for s in suffixes if n.endswith(s)}

@@ -24,6 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
+@pytest.fixture(autouse=True)
+def no_developer_dotenv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own `.env` at the repository root must not change what a test sees."""
+    import metricwatch.config
+
+    monkeypatch.setattr(metricwatch.config, "DOTENV", None)
+
+
 @pytest.fixture
 def watch_list(tmp_path: Path) -> Path:
     path = tmp_path / "detection_metrics.json"

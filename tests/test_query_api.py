@@ -100,6 +100,7 @@ def test_without_a_metric_it_lists_metrics_and_their_label_sets(filled):
     ({"metric": "cpu", "labels": '{"a":' * 3000 + "1" + "}" * 3000}, "labels"),
     ({"metric": "cpu", "cursor": base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode()}, "cursor"),
     ({"start": "2026-11-20"}, "start"), ({"labels": "host=a", "limit": "5"}, "labels"),
+    ({"list": "metrics", "metric": "cpu", "start": "2026-11-20"}, "start"),
 ])
 def test_a_bad_parameter_is_a_400_naming_it(filled, args, field):
     status, body = get(filled, **args)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import ROOT
-from metricwatch.ops.lock import MARKER
+from metricwatch.ops.lock import MARKER, canonical
 
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;#]+)$")
 
@@ -20,7 +20,7 @@ def pins(path) -> dict[str, str]:
             continue
         match = PIN.match(line)
         assert match, f"{path.relative_to(ROOT)}: {line!r} is not pinned as name==version"
-        out[match.group(1).lower().replace("_", "-")] = match.group(2)
+        out[canonical(match.group(1))] = match.group(2)
     return out
 
 
@@ -47,7 +47,7 @@ def test_every_function_has_its_own_requirements():
 @pytest.mark.parametrize("path", FUNCTION_REQUIREMENTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_each_function_pins_its_whole_dependency_tree(path):
     """What Cloud Build installs is this list and nothing it would have to resolve on deploy day (`make lock`)."""
-    from metricwatch.ops.lock import canonical, closure, direct
+    from metricwatch.ops.lock import closure, direct
 
     text = path.read_text()
     assert MARKER in text, f"{path.relative_to(ROOT)}: run `make lock`"

@@ -82,10 +82,11 @@ def test_losing_the_creation_race_to_another_instance_is_fine(race):
     assert db.calls[-1][0] == "create_index"
 
 
-def test_any_other_refusal_to_create_is_a_store_error_that_says_why():
+def test_any_other_refusal_to_create_is_a_store_error_that_says_what_kind(caplog):
     db = RecordingDatabase(race=OperationFailure("not authorized on db to execute command", 13))
-    with pytest.raises(StoreError, match="not authorized"):
+    with caplog.at_level(logging.ERROR), pytest.raises(StoreError, match="OperationFailure, code 13"):
         ensure_timeseries_collection(db, "metrics", "seconds", 1)
+    assert "not authorized on db" in caplog.text
 
 
 def test_a_longer_retention_reaches_a_collection_created_earlier():

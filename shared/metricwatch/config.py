@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from types import EllipsisType
 from typing import Any, Callable, Mapping
 
 from metricwatch.errors import ConfigError
@@ -169,23 +170,28 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
-def environment(dotenv: str | Path | None = ".env") -> dict[str, str]:
+DOTENV = ".env"  # read from the working directory; tests point it elsewhere (tests/conftest.py)
+
+
+def environment() -> dict[str, str]:
     """The variables as settings see them: `.env` overlaid by the process environment.
 
     Collectors resolve their `${VAR}` references against the same view, so a
     token put in `.env` for `make run` works there as a setting would.
     """
-    source = _read_dotenv(Path(dotenv)) if dotenv else {}
+    source = _read_dotenv(Path(DOTENV)) if DOTENV else {}
     source.update(os.environ)
     return source
 
 
-def load_settings(environ: Mapping[str, str] | None = None, dotenv: str | Path | None = ".env") -> Settings:
-    """Build `Settings` from `.env` overlaid by the environment; fail naming the variable."""
-    if environ is None:
-        source = environment(dotenv)
-    else:
-        source = {**(_read_dotenv(Path(dotenv)) if dotenv else {}), **environ}
+def load_settings(environ: Mapping[str, str] | None = None,
+                  dotenv: str | Path | None | EllipsisType = ...) -> Settings:
+    """Build `Settings` from `.env` overlaid by the environment; fail naming the variable.
+
+    `dotenv`: the file to read (None: none); by default `DOTENV`, read when called.
+    """
+    path = DOTENV if dotenv is ... else dotenv
+    source = {**(_read_dotenv(Path(path)) if path else {}), **(os.environ if environ is None else environ)}
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = source.get(setting.env, setting.default).strip()

@@ -51,6 +51,9 @@ def test_duplicate_names_are_refused():
         "url": "u", "database": "d", "collection": "c", "count": {}, "time_field": "at", "window_minutes": -5}},
      "'window_minutes' must be a positive number"),
     ({"name": "q", "kind": "mongo_query", "metric": "m", "params": {
+        "url": "u", "database": "d", "collection": "c", "count": {}, "time_field": "at",
+        "window_minutes": float("inf")}}, "'window_minutes' must be a positive number"),
+    ({"name": "q", "kind": "mongo_query", "metric": "m", "params": {
         "url": "u", "database": "d", "collection": "c", "count": {}, "time_field": 3, "window_minutes": 5}},
      "'time_field' must be a field name"),
 ])

@@ -12,6 +12,7 @@ import pytest
 
 from metricwatch.backtest.cli import main
 from metricwatch.backtest.csvio import read_scores, read_series
+from metricwatch.errors import InvalidInput
 
 from .series_factory import messy, seasonal_series
 
@@ -117,3 +118,27 @@ def test_a_file_too_short_for_any_training_is_flagged_not_silently_scored_zero(t
     assert main(["csv", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--jobs", "1"]) == 0
     out = capsys.readouterr()
     assert "rows.csv: 499 points, NO MODEL" in out.err and "1 file(s) never got a model" in out.out
+
+
+def test_windows_for_a_stored_backtest_are_read_and_a_bad_windows_file_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    nab_style = tmp_path / "windows.json"
+    nab_style.write_text('{"dir/a.csv": [["2026-01-01 00:00:00", "2026-01-02 00:00:00"]]}')
+    for argv, says in ((["--windows", str(tmp_path / "missing.json")], "No such file"),
+                       (["--windows", str(nab_style)], "needs --key")):
+        with pytest.raises(SystemExit) as exited:
+            main(["stored", "--metric", "cpu", *argv])
+        assert exited.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_utf8_is_skipped_like_any_unreadable_file(tmp_path: Path, capsys) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "latin.csv").write_bytes(b"timestamp,value\n2026-01-01 00:00:00,1\xe9\n")
+    assert main(["csv", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--jobs", "1"]) == 1
+    assert "latin.csv: cannot be read" in capsys.readouterr().out
+
+
+def test_a_bad_value_is_named_with_its_line_in_the_file_blank_lines_counted(tmp_path: Path) -> None:
+    path = tmp_path / "gaps.csv"
+    path.write_text("timestamp,value\n\n2026-01-01 00:00:00,1\n\n2026-01-01 00:05:00,x\n")
+    with pytest.raises(InvalidInput, match="gaps.csv line 5: value 'x'"):
+        read_series(path)

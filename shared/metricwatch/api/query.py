@@ -103,9 +103,10 @@ def query(request: Any, runtime: Runtime) -> Any:
         raise InvalidInput("'list' can only be 'metrics'", field="list")
     listing = "metric" not in request.args or "list" in request.args
     ignored = sorted(set(request.args) - {"list", "metric"})
-    if listing and ignored:  # a filter without a metric would be silently ignored
-        raise InvalidInput(f"{ignored[0]!r} needs 'metric': it filters one metric's points (without 'metric', "
-                           "/query lists the metrics)", field=ignored[0])
+    if listing and ignored:  # a filter the listing would silently ignore
+        why = ("'list=metrics' takes no filters" if "list" in request.args else
+               "it filters one metric's points (without 'metric', /query lists the metrics)")
+        raise InvalidInput(f"{ignored[0]!r} needs 'metric' and no 'list': {why}", field=ignored[0])
     if listing:
         metrics = runtime.store.metrics()
         return {"metrics": [{"name": n, "label_sets": sets} for n, sets in metrics.items()]}

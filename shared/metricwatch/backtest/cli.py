@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     stored.add_argument("--label", action="append", default=[], help="k=v, repeatable")
     stored.add_argument("--start", help="ISO 8601 (default: all history)")
     stored.add_argument("--end", help="ISO 8601 (default: now)")
-    stored.add_argument("--windows", help="JSON list of [start, end] label windows to shade")
+    stored.add_argument("--windows", help="JSON list of [start, end] label windows to shade, or a NAB windows file")
+    stored.add_argument("--key", help="the series' key in a NAB windows file")
     stored.add_argument("--png")
     stored.add_argument("--out", help="write the NAB-layout results CSV here")
     plot = sub.add_parser("plot", help="backtest one CSV and plot it")
@@ -85,7 +86,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if not Path(args.data).is_dir():
             parser.error(f"--data {args.data}: no such directory")
         return commands.run_csv(args.data, args.out, config, args.jobs)
-    windows = commands.read_windows(args.windows, args.key) if args.windows else []
+    try:
+        windows = commands.read_windows(args.windows, args.key) if args.windows else []
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        parser.error(f"--windows {args.windows}: {type(exc).__name__}: {exc}")
     if args.command == "plot":
         return commands.run_plot(args.csv, args.png, config, windows)
     bad = [item for item in args.label if "=" not in item]

@@ -18,6 +18,8 @@ from metricwatch.store.base import MetricStore
 def read_windows(path: str, key: str | None = None) -> list[tuple[float, float]]:
     """Windows from a JSON list of [start, end], or one file's entry of a NAB windows file."""
     raw = json.loads(Path(path).read_text())
+    if isinstance(raw, dict) and key not in raw:
+        raise KeyError(f"a NAB windows file needs --key naming one of its files, e.g. {next(iter(raw), '?')!r}")
     spans = raw[key] if isinstance(raw, dict) else raw
     return [(float(parse_stamps([a])[0]), float(parse_stamps([b])[0])) for a, b in spans]
 

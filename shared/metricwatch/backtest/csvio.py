@@ -40,34 +40,39 @@ def parse_stamps(stamps: list[str]) -> np.ndarray:
         return np.array(cleaned, dtype="datetime64[ms]").astype(np.int64) / 1000.0
 
 
-def _numbers(path: str | Path, body: list[list[str]]) -> np.ndarray:
+def _numbers(path: str | Path, body: list[tuple[int, list[str]]]) -> np.ndarray:
     """The value column; the first cell that is not a finite number is named with its line."""
     try:
-        values = np.array([float(r[1]) for r in body], dtype=np.float64)
+        values = np.array([float(r[1]) for _, r in body], dtype=np.float64)
     except (ValueError, IndexError):
         values = np.full(len(body), np.nan)
     if np.isfinite(values).all():
         return values
-    line, row = next((i, r) for i, r in enumerate(body, start=2) if not _finite(r))
+    line, row = next((n, r) for n, r in body if not _finite(r))
     raise InvalidInput(f"{path} line {line}: value {row[1] if len(row) > 1 else ''!r} is not a finite number")
 
 
 def _finite(row: list[str]) -> bool:
     try:
-        return len(row) > 1 and np.isfinite(float(row[1]))
+        return len(row) > 1 and bool(np.isfinite(float(row[1])))
     except ValueError:
         return False
 
 
 def read_series(path: str | Path) -> Series:
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    header = [h.strip().lower() for h in rows[0]] if rows else []
+    """One CSV; anything that stops it being read is an `InvalidInput` naming the file (and line)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidInput(f"{path}: cannot be read: {exc}") from None
+    header = [h.strip().lower() for h in rows[0][1]] if rows else []
     if header[:2] != ["timestamp", "value"]:
-        raise InvalidInput(f"{path}: expected a header starting 'timestamp,value', got {rows[0] if rows else 'nothing'}")
-    body = [r for r in rows[1:] if r]
+        raise InvalidInput(f"{path}: expected a header starting 'timestamp,value', got {rows[0][1] if rows else 'nothing'}")
+    body = [(n, r) for n, r in rows[1:] if r]
     values = _numbers(path, body)
-    stamps = [r[0] for r in body]
+    stamps = [r[0] for _, r in body]
     try:
         timestamps = parse_stamps(stamps)
     except ValueError:

@@ -36,8 +36,8 @@ def check(where: str, params: dict[str, Any]) -> None:
     if ("time_field" in params) != ("window_minutes" in params):
         raise ConfigError(f"{where}: mongo_query 'time_field' and 'window_minutes' go together")
     window = params.get("window_minutes", 1)
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or not window > 0:
-        raise ConfigError(f"{where}: mongo_query 'window_minutes' must be a positive number of minutes")
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window < 1e7:
+        raise ConfigError(f"{where}: mongo_query 'window_minutes' must be a positive number of minutes (under 10 million)")
     if not isinstance(params.get("time_field", "t"), str) or not params.get("time_field", "t"):
         raise ConfigError(f"{where}: mongo_query 'time_field' must be a field name (a string)")
 

@@ -32,7 +32,11 @@ def canonical(name: str) -> str:
 def direct(text: str) -> list[str]:
     """The pinned lines above the marker: what the function's code itself needs."""
     head = text.split(MARKER, 1)[0]
-    return [line.strip() for line in head.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = [line.strip() for line in head.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    bad = [line for line in lines if not PIN.fullmatch(line)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not pinned as name==version (no inline comments)")
+    return lines
 
 
 def closure(lines: list[str]) -> dict[str, str]:

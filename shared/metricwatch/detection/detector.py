@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.detection.models import create_model
@@ -28,6 +28,7 @@ from metricwatch.store.base import MetricStore
 
 log = logging.getLogger(__name__)
 MIN_TRAIN_POINTS = 10
+T = TypeVar("T")
 
 
 @dataclass
@@ -65,6 +66,20 @@ class TrainSummary:
                 f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
+def _read(summary: TrainSummary, where: dict[str, Any], what: str, read: Callable[[], T]) -> T | None:
+    """`read()`, or None with `where` listed as failed when MongoDB refused it.
+
+    An outage (`StoreUnavailable`) is raised instead: every later read would fail the same way.
+    """
+    try:
+        return read()
+    except StoreUnavailable:
+        raise
+    except MetricwatchError as exc:
+        summary.failed.append({**where, "reason": f"{what}: {exc.message}"})
+        return None
+
+
 class Detector:
     def __init__(self, catalog: Mapping[str, WatchedMetric], store: MetricStore, models: ModelStore,
                  cache: ModelCache, clock: Callable[[], datetime] = utcnow) -> None:
@@ -95,12 +110,9 @@ class Detector:
     def _train_metric(self, watched: WatchedMetric, summary: TrainSummary) -> None:
         end = self.clock()
         start = end - watched.train_interval
-        try:
-            label_sets = self.store.label_sets(watched.name, since=start)
-        except StoreUnavailable:
-            raise
-        except MetricwatchError as exc:
-            summary.failed.append({"metric": watched.name, "reason": f"listing its label sets: {exc.message}"})
+        label_sets = _read(summary, {"metric": watched.name}, "listing its label sets",
+                           lambda: self.store.label_sets(watched.name, since=start))
+        if label_sets is None:
             return
         if not label_sets:
             summary.skipped.append({"metric": watched.name, "reason": f"no points since {start.isoformat()}"})
@@ -111,12 +123,9 @@ class Detector:
     def _train_series(self, watched: WatchedMetric, labels: dict[str, str], start: datetime,
                       end: datetime, summary: TrainSummary) -> None:
         where = {"metric": watched.name, "labels": labels}
-        try:
-            data = self.store.series_points(watched.name, labels, start, end)
-        except StoreUnavailable:
-            raise
-        except MetricwatchError as exc:
-            summary.failed.append({**where, "reason": f"reading its history: {exc.message}"})
+        data = _read(summary, where, "reading its history",
+                     lambda: self.store.series_points(watched.name, labels, start, end))
+        if data is None:
             return
         if len(data) < MIN_TRAIN_POINTS:
             summary.skipped.append({**where, "reason": f"{len(data)} points in the train interval; "

@@ -179,9 +179,12 @@ def environment() -> dict[str, str]:
     Collectors resolve their `${VAR}` references against the same view, so a
     token put in `.env` for `make run` works there as a setting would.
     """
-    source = _read_dotenv(Path(DOTENV)) if DOTENV else {}
-    source.update(os.environ)
-    return source
+    return _variables(None, DOTENV)
+
+
+def _variables(environ: Mapping[str, str] | None, dotenv: str | Path | None) -> dict[str, str]:
+    """`dotenv` (if any) overlaid by `environ` (the process environment when None)."""
+    return {**(_read_dotenv(Path(dotenv)) if dotenv else {}), **(os.environ if environ is None else environ)}
 
 
 def load_settings(environ: Mapping[str, str] | None = None,
@@ -190,8 +193,7 @@ def load_settings(environ: Mapping[str, str] | None = None,
 
     `dotenv`: the file to read (None: none); by default `DOTENV`, read when called.
     """
-    path = DOTENV if dotenv is ... else dotenv
-    source = {**(_read_dotenv(Path(path)) if path else {}), **(os.environ if environ is None else environ)}
+    source = _variables(environ, DOTENV if dotenv is ... else dotenv)
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = source.get(setting.env, setting.default).strip()

@@ -75,8 +75,7 @@ def to_points(name: str, samples: Iterable[Sample], at: datetime) -> tuple[list[
         try:
             p = Point(parse_name(s.name), parse_value(s.value), at, parse_labels(dict(s.labels)))
         except InvalidInput as exc:
-            rejected.append({"name": str(s.name)[:200], "labels": {str(k)[:100]: str(v)[:100] for k, v in dict(s.labels).items()},
-                             "error": exc.message})
+            rejected.append(_refused(s, exc.message))
             log.error("collector %s: refused a sample: %s", name, rejected[-1])
             continue
         if p.series in points:
@@ -87,6 +86,12 @@ def to_points(name: str, samples: Iterable[Sample], at: datetime) -> tuple[list[
         raise SourceUnavailable(f"collector {name!r} produced no valid sample; the first: {rejected[0]['error']}",
                                 rejected=rejected[:20])
     return list(points.values()), rejected
+
+
+def _refused(sample: Sample, why: str) -> dict[str, Any]:
+    """A refused sample as the answer lists it, cut short: what was refused may be huge."""
+    labels = {str(k)[:100]: str(v)[:100] for k, v in dict(sample.labels).items()}
+    return {"name": str(sample.name)[:200], "labels": labels, "error": why}
 
 
 def run_collector(runtime: Runtime, name: str, at: datetime, environ: Mapping[str, str]) -> dict[str, Any]:

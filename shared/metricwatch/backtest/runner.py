@@ -70,11 +70,15 @@ def backtest_dir(data: str | Path, out: str | Path | None, config: ReplayConfig,
     if jobs <= 1:
         for a in args:
             results.append(backtest_file(*a))
-            progress.file_done(results[-1].relative, results[-1].points, results[-1].scored, results[-1].error)
+            _report(progress, results[-1])
         return results
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(backtest_file, *a) for a in args]
         for future in futures:
             results.append(future.result())
-            progress.file_done(results[-1].relative, results[-1].points, results[-1].scored, results[-1].error)
+            _report(progress, results[-1])
     return results
+
+
+def _report(progress: Progress, result: FileResult) -> None:
+    progress.file_done(result.relative, result.points, result.scored, result.error)

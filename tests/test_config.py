@@ -75,3 +75,20 @@ def test_documented_defaults_are_the_code_defaults():
         assert re.search(rf"^#?\s*{s.env}={re.escape(s.default)}$", sample, re.M), f".env.sample: {s.env}"
         shown = f"`{s.default}`" if s.default else "(empty)"
         assert f"| `{s.env}` | {shown} |" in readme, f"README configuration table: {s.env} default"
+
+
+def test_a_started_function_reads_the_variables_once_dotenv_under_the_environment(tmp_path, monkeypatch, make_settings):
+    """What collectors resolve `${VAR}` against: `.env` overlaid by the process, as for settings."""
+    import metricwatch.config
+    import metricwatch.runtime as process
+
+    (tmp_path / ".env").write_text("STATS_TOKEN=from-dotenv\nSHADOWED=from-dotenv\n")
+    monkeypatch.setattr(metricwatch.config, "DOTENV", str(tmp_path / ".env"))
+    monkeypatch.setenv("SHADOWED", "from-environment")
+    monkeypatch.setattr(process, "get_settings", lambda: make_settings())
+    process.get_runtime.cache_clear()
+    try:
+        environ = process.get_runtime().environ
+    finally:
+        process.get_runtime.cache_clear()
+    assert environ["STATS_TOKEN"] == "from-dotenv" and environ["SHADOWED"] == "from-environment"

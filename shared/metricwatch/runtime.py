@@ -8,10 +8,11 @@ runtime (and one in-memory store when MONGO_URL is empty).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Mapping
 
-from metricwatch.config import Settings, load_settings
+from metricwatch.config import Settings, environment, load_settings
 from metricwatch.detection.catalog import load_catalog
 from metricwatch.detection.detector import Detector
 from metricwatch.modelstore import open_model_store
@@ -24,14 +25,21 @@ from metricwatch.store.base import MetricStore
 class Runtime:
     settings: Settings
     detector: Detector
+    environ: Mapping[str, str] = field(default_factory=dict)  # what collectors' `${VAR}` references read
 
     @property
     def store(self) -> MetricStore:
         return self.detector.store
 
 
-def build_runtime(settings: Settings, store: MetricStore | None = None) -> Runtime:
-    """Wire the objects the settings describe; `store` overrides the one MONGO_URL names."""
+def build_runtime(settings: Settings, store: MetricStore | None = None,
+                  environ: Mapping[str, str] | None = None) -> Runtime:
+    """Wire the objects the settings describe; `store` overrides the one MONGO_URL names.
+
+    `environ` is what collectors resolve `${VAR}` against: the process's
+    variables over `.env` when the function starts (`get_runtime`), read once
+    like the settings; tests pass their own.
+    """
     models = open_model_store(settings.model_store_url)
     detector = Detector(
         catalog=load_catalog(settings.detection_metrics_path, settings.default_model),
@@ -39,7 +47,7 @@ def build_runtime(settings: Settings, store: MetricStore | None = None) -> Runti
         models=models,
         cache=ModelCache(models, settings.model_refresh_seconds),
     )
-    return Runtime(settings=settings, detector=detector)
+    return Runtime(settings=settings, detector=detector, environ=dict(environ or {}))
 
 
 @lru_cache(maxsize=1)
@@ -52,4 +60,4 @@ def get_settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def get_runtime() -> Runtime:
-    return build_runtime(get_settings())
+    return build_runtime(get_settings(), environ=environment())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,6 +30,7 @@ def declare(tmp_path: Path) -> Callable[..., str]:
 @pytest.fixture
 def make_runtime(make_settings: Callable[..., Any], collection: Any) -> Callable[..., Runtime]:
     def make(**env: str) -> Runtime:
-        return build_runtime(make_settings(**env), store=MongoMetricStore(collection))
+        """A runtime whose collectors see the test's environment as it is now, as a started function would."""
+        return build_runtime(make_settings(**env), store=MongoMetricStore(collection), environ=dict(os.environ))
 
     return make

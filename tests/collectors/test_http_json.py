@@ -75,14 +75,3 @@ def test_credentials_in_the_url_never_reach_the_answer_or_the_log(make_runtime, 
 ])
 def test_a_source_is_named_by_scheme_host_port_and_path_only(url, shown):
     assert _where(url) == shown
-
-
-def test_header_secrets_can_come_from_dotenv_as_settings_do(make_runtime, source, declare, tmp_path, monkeypatch):
-    import metricwatch.config
-
-    monkeypatch.delenv("STATS_TOKEN", raising=False)
-    (tmp_path / ".env").write_text("STATS_TOKEN=from-dotenv\n")
-    monkeypatch.setattr(metricwatch.config, "DOTENV", str(tmp_path / ".env"))
-    path = declare(entry(source.route("/stats", DOC), headers={"Authorization": "Bearer ${STATS_TOKEN}"}))
-    status, _ = run(make_runtime(COLLECTORS_PATH=path), name="api")
-    assert status == 200 and source.seen[0][1]["Authorization"] == "Bearer from-dotenv"

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from metricwatch.api.http import Response, endpoint, json_response
-from metricwatch.config import Settings, environment
+from metricwatch.config import Settings
 from metricwatch.points import parse_timestamp
 from metricwatch.runtime import Runtime
 
@@ -43,9 +43,7 @@ def _handler(name: str) -> Callable[..., Response]:
         from metricwatch.collectors.runner import run_collector
 
         at = schedule_time(request.headers.get(SCHEDULE_HEADER), datetime.now(timezone.utc), runtime.settings)
-        # `${VAR}` references in the collectors file are resolved here, at the edge, against the
-        # environment overlaying `.env`, read at each run (a rotated secret needs no restart).
-        return json_response(run_collector(runtime, name, at, environment()))
+        return json_response(run_collector(runtime, name, at, runtime.environ))
 
     return run
 

@@ -101,3 +101,19 @@ def test_a_model_for_seven_days_of_one_minute_data_stays_under_one_megabyte(name
     buffer = io.BytesIO()
     joblib.dump(create_model(name).fit(ts, x), buffer)
     assert buffer.tell() <= 1_000_000
+
+
+@pytest.mark.parametrize("name", ["robust_seasonal", "robust_zscore"])
+def test_a_glitch_in_training_neither_widens_the_band_nor_hides_an_outage(name: str) -> None:
+    """The robust models' scale is the MAD; the mean deviation is only a fallback for a flat majority."""
+    ts = 1.7e9 + 300.0 * np.arange(4032)
+    x = np.random.default_rng(0).normal(100.0, 2.0, 4032)
+    clean = create_model(name).fit(ts[:2016], x[:2016])
+    glitched = x[:2016].copy()
+    glitched[300] = 1.8e19
+    model = create_model(name).fit(ts[:2016], glitched)
+    y = x.copy()
+    y[3000] = 0.0
+    got, ref = model.score(ts, y, start=2016), clean.score(ts, y, start=2016)
+    assert got.anomaly[3000 - 2016] == -1
+    assert got.upper[0] - got.lower[0] == pytest.approx(ref.upper[0] - ref.lower[0], rel=0.01)

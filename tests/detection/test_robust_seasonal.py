@@ -207,3 +207,42 @@ def test_every_alarm_says_which_measure_made_it_rare_and_inliers_say_nothing() -
     walk = 100.0 + np.cumsum(np.random.default_rng(0).normal(0.0, 0.2, 3 * 288))  # wanders far, moves little
     walk[700:] += 3.0
     assert alarm_reasons(walk) == [(700, "jump")]
+
+
+def glitchy_week() -> tuple[np.ndarray, np.ndarray]:
+    """Two weeks of 5-minute data around 100 (sigma 2)."""
+    ts = 1.7e9 + STEP * np.arange(4032)
+    return ts, np.random.default_rng(0).normal(100.0, 2.0, 4032)
+
+
+def test_one_glitch_in_the_training_week_does_not_blind_the_model_for_that_week() -> None:
+    """A counter wrapping to 1e19 once must not set the band and the tail alone."""
+    ts, x = glitchy_week()
+    train = x[:2016].copy()
+    train[300] = 1.8e19
+    model = create_model("robust_seasonal").fit(ts[:2016], train)
+    y = x.copy()
+    y[3000], y[3500] = 0.0, 116.0  # an outage row, and an 8-sigma spike
+    got = model.score(ts, y, start=2016)
+    assert got.anomaly[3000 - 2016] == -1 and got.anomaly[3500 - 2016] == -1
+    assert got.upper[0] - got.lower[0] < 20.0  # 4 robust sigmas each side of the expected value
+
+
+def test_one_huge_value_being_scored_does_not_blind_the_rows_after_it_in_the_same_block() -> None:
+    """Block scoring (a backtest day) gives what row-by-row live scoring gives, glitch or not."""
+    ts, x = glitchy_week()
+    x[2100], x[2700:2750] = 1.8e19, 0.0  # a glitch, then a four-hour outage two days later
+    model = create_model("robust_seasonal").fit(ts[:2016], x[:2016])
+    block = np.flatnonzero(model.score(ts, x, start=2016).anomaly == -1) + 2016
+    cp = model.context_points
+    live = [i for i in range(2016, len(x)) if model.score(ts[i - cp:i + 1], x[i - cp:i + 1], start=cp).anomaly[0] == -1]
+    assert list(block) == live and {2100, 2700} <= set(live)
+
+
+def test_an_event_rarer_than_a_saturated_one_the_same_day_is_still_news() -> None:
+    """Scores stop at max_digits; the one-alarm-per-event gate compares the rarity itself."""
+    ts, x = glitchy_week()
+    x[2100], x[2200] = 150.0, 1000.0  # 25 sigmas, then 450: both past 12 digits
+    model = create_model("robust_seasonal").fit(ts[:2016], x[:2016])
+    got = model.score(ts, x, start=2016)
+    assert got.score[2100 - 2016] == 1.0 and list(np.flatnonzero(got.anomaly == -1) + 2016) == [2100, 2200]

@@ -71,8 +71,13 @@ class Surprise:
 
 
 def _scale(x: np.ndarray, floor: float) -> float:
-    """Robust spread of x, never 0: MAD, else mean absolute deviation, else `floor`."""
-    return max(robust_scale(x), float(np.mean(np.abs(x - np.median(x)))), floor)
+    """Robust spread of x, never 0: MAD, else (a flat majority) mean absolute deviation, else `floor`.
+
+    Only a fallback: the mean is moved by a single glitch (a counter wrapping
+    to 1e19), and the band it sets would hide everything.
+    """
+    mad = robust_scale(x)
+    return mad if mad > floor else max(float(np.mean(np.abs(x - np.median(x)))), floor)
 
 
 def _away(size: np.ndarray) -> np.ndarray:
@@ -188,8 +193,9 @@ class RobustSeasonalModel:
         logp, expected = surprise.logp, surprise.expected
         raw = np.clip(-logp / self.max_digits, 0.0, 1.0)
         score = raw[start:]
-        if self._refractory:
-            score = np.where(score > trailing_max(raw, self._refractory, start), score, 0.0)
+        if self._refractory:  # unclipped: a larger event is news even after one past max_digits
+            digits = -logp
+            score = np.where(digits[start:] > trailing_max(digits, self._refractory, start), score, 0.0)
         alarm = self.alert_digits / self.max_digits
         if self.quiet_points:
             score = np.where(trailing_max(raw, self.quiet_points, start) >= alarm, 0.0, score)

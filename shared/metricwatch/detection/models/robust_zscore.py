@@ -38,8 +38,10 @@ class RobustZScoreModel:
             raise ModelError("cannot train on an empty series")
         self.median = float(np.median(values))
         mad = float(np.median(np.abs(values - self.median))) * MAD_TO_SIGMA
-        # A flat history has MAD 0: fall back to the mean deviation, then to a floor.
-        self.scale = max(mad, float(np.mean(np.abs(values - self.median))), self.min_scale)
+        # A flat history has MAD 0: fall back to the mean deviation, then to a floor (only then:
+        # one glitch in the history moves the mean, and would widen the band past everything).
+        mean_dev = float(np.mean(np.abs(values - self.median)))
+        self.scale = mad if mad > self.min_scale else max(mean_dev, self.min_scale)
         return self
 
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:

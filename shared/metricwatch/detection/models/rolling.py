@@ -8,13 +8,20 @@ at once gives exactly what scoring each row with its own context would.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 
 def _windows(x: np.ndarray, width: int) -> np.ndarray:
-    """Read-only view of every `width` consecutive rows of 1-d x (sliding_window_view without its overhead)."""
+    """Read-only view of every `width` consecutive rows of 1-d x (sliding_window_view without its overhead).
+
+    Built as an ndarray over x's buffer: `as_strided` costs several microseconds a call, and a
+    scored point makes a few of these calls.
+    """
     x = np.ascontiguousarray(x)
-    return as_strided(x, (len(x) - width + 1, width), (x.strides[0], x.strides[0]), writeable=False)
+    rows = max(len(x) - width + 1, 0)
+    view = np.ndarray((rows, width), x.dtype, buffer=x if rows else np.empty(width, x.dtype),
+                      strides=(x.itemsize, x.itemsize))
+    view.flags.writeable = False
+    return view
 
 
 def _padded(x: np.ndarray, width: int) -> np.ndarray:
@@ -42,9 +49,17 @@ def trailing_max(x: np.ndarray, width: int, start: int = 0) -> np.ndarray:
 
 
 def trailing_mean(x: np.ndarray, width: int) -> np.ndarray:
-    """Mean of each row and the `width - 1` rows before it."""
-    c = np.cumsum(_padded(x, width))
-    return (c[width:] - c[:-width]) / width
+    """Mean of each row and the `width - 1` rows before it.
+
+    Summed window by window, not as a difference of running sums: after one
+    huge value (a counter wrapping to 1e19) a running sum loses every later
+    row to cancellation.
+    """
+    padded, n = _padded(x, width), len(x)
+    total = padded[1:n + 1].copy()
+    for k in range(2, width + 1):
+        total += padded[k:n + k]
+    return total / width
 
 
 def lagged(x: np.ndarray, rows: int) -> np.ndarray:

@@ -117,3 +117,44 @@ def test_a_glitch_in_training_neither_widens_the_band_nor_hides_an_outage(name: 
     got, ref = model.score(ts, y, start=2016), clean.score(ts, y, start=2016)
     assert got.anomaly[3000 - 2016] == -1
     assert got.upper[0] - got.lower[0] == pytest.approx(ref.upper[0] - ref.lower[0], rel=0.01)
+
+
+@pytest.mark.parametrize("name, params", [
+    ("robust_seasonal", {"max_digits": 0}), ("robust_seasonal", {"max_digits": -12}),
+    ("robust_seasonal", {"alert_digits": 20}), ("robust_seasonal", {"band_z": -4}),
+    ("robust_zscore", {"min_scale": 0}),
+])
+def test_train_params_that_could_only_fail_or_mislead_at_scoring_time_are_refused_when_built(name, params) -> None:
+    """The detection metrics file is checked at start ("fail now, not at 3 a.m."): so must these be."""
+    from metricwatch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="bad train_params"):
+        create_model(name, params)
+
+
+@pytest.mark.parametrize("name", ["robust_seasonal", "robust_zscore"])
+def test_non_finite_training_data_is_refused_as_a_model_error_not_saved(name: str) -> None:
+    from metricwatch.errors import ModelError
+
+    ts = 1.7e9 + 300.0 * np.arange(500)
+    x = np.random.default_rng(0).normal(100.0, 2.0, 500)
+    x[10] = np.nan
+    with pytest.raises(ModelError, match="non-finite"):
+        create_model(name).fit(ts, x)
+
+
+def test_a_history_sent_twice_keeps_its_daily_profile() -> None:
+    """A client that resends every point (or two agents on one series) doubles each timestamp."""
+    ts = 1.7e9 + 300.0 * np.arange(2016)
+    x = 100 + 50 * np.sin(2 * np.pi * ts / DAY) + np.random.default_rng(0).normal(0, 2, 2016)
+    once = create_model("robust_seasonal").fit(ts, x)
+    twice = create_model("robust_seasonal").fit(np.repeat(ts, 2), np.repeat(x, 2))
+    assert once._profile.kind == twice._profile.kind == "daily"
+
+
+def test_a_window_too_short_for_shift_window_is_refused_not_blind() -> None:
+    from metricwatch.errors import ModelError
+
+    ts = 1.7e9 + 300.0 * np.arange(20)
+    with pytest.raises(ModelError, match="need at least 24 points"):
+        create_model("robust_seasonal", {"level_window": 2, "shift_window": 10}).fit(ts, np.arange(20.0))

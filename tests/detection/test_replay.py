@@ -69,3 +69,11 @@ def test_messy_timestamps_keep_every_row_in_place(name: str) -> None:
     ts, x = seasonal_series(days=3.0)
     got = replay(messy(ts), x, ReplayConfig(name))
     assert len(got.score) == len(x) and np.all(np.isfinite(got.score))
+
+
+def test_an_interval_the_live_trainer_would_skip_gets_no_model_in_the_backtest_either() -> None:
+    """Weekly points with a 7-day train_interval: one point per training, which the trainer refuses."""
+    ts = 1.7e9 + 7 * DAY * np.arange(52)
+    x = 100 + np.random.default_rng(0).normal(0, 1, 52)
+    got = replay(ts, x, ReplayConfig("robust_zscore"))
+    assert (got.anomaly == 1).all() and (got.score == 0).all()

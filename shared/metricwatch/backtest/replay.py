@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from metricwatch.detection.models import create_model
-from metricwatch.detection.models.base import INLIER, AnomalyModel, Scores
+from metricwatch.detection.models.base import INLIER, MIN_TRAIN_POINTS, AnomalyModel, Scores
 from metricwatch.errors import ModelError
 
 DAY = 86400.0
@@ -41,6 +41,8 @@ def training_rows(clock: np.ndarray, retrain_every: float) -> list[int]:
 def _train(config: ReplayConfig, clock: np.ndarray, ts: np.ndarray, x: np.ndarray, row: int,
            now: float) -> AnomalyModel | None:
     first = int(np.searchsorted(clock, now - config.train_interval, side="left"))
+    if row - first < MIN_TRAIN_POINTS:  # the live trainer skips such a series: no model
+        return None
     try:
         return create_model(config.model, config.params).fit(ts[first:row], x[first:row])
     except ModelError:

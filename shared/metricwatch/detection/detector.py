@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.detection.models import create_model
+from metricwatch.detection.models.base import MIN_TRAIN_POINTS
 from metricwatch.detection.scoring import Verdict, context_for, group_by_series, score_series
 from metricwatch.errors import InvalidInput, MetricwatchError, NotFound, StoreUnavailable
 from metricwatch.modelstore.base import ModelStore
@@ -27,7 +28,6 @@ from metricwatch.series import model_object_name
 from metricwatch.store.base import MetricStore
 
 log = logging.getLogger(__name__)
-MIN_TRAIN_POINTS = 10
 T = TypeVar("T")
 
 

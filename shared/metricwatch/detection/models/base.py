@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 INLIER, OUTLIER = 1, -1
+MIN_TRAIN_POINTS = 10  # the trainer (and so the backtest) skips a series with fewer points in its interval
 
 
 @dataclass

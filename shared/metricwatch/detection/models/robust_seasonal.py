@@ -99,9 +99,11 @@ class RobustSeasonalModel:
         if seasonality not in SEASONALITIES:
             raise ValueError(f"seasonality must be one of {SEASONALITIES}")
         if level_window < 2 or shift_window < 1 or quiet_points < 0 or recurring_days < 0 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
-                or not 0.5 <= tail_quantile < 1:
+                or not 0.5 <= tail_quantile < 1 or not 0 < alert_digits <= max_digits or not band_z > 0 \
+                or not stuck_factor > 0 or not shift_discount >= 0:
             raise ValueError("need level_window >= 2, shift_window >= 1, quiet_points >= 0, recurring_days >= 0, refractory_hours >= 0, max_refractory >= 0, "
-                             "min_stuck >= 2, 0.5 <= tail_quantile < 1")
+                             "min_stuck >= 2, 0.5 <= tail_quantile < 1, 0 < alert_digits <= max_digits, band_z > 0, "
+                             "stuck_factor > 0, shift_discount >= 0")
         self.level_window = level_window
         self.seasonality = seasonality
         self.min_seasonal_gain = min_seasonal_gain
@@ -148,8 +150,11 @@ class RobustSeasonalModel:
 
     def fit(self, timestamps: np.ndarray, values: np.ndarray) -> "RobustSeasonalModel":
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
-        if len(x) < 4 * self.level_window:
-            raise ModelError(f"need at least {4 * self.level_window} points to train, got {len(x)}")
+        need = max(4 * self.level_window, 2 * (self.level_window + self.shift_window))  # rows left after warm-up
+        if len(x) < need:
+            raise ModelError(f"need at least {need} points to train, got {len(x)}")
+        if not (np.isfinite(x).all() and np.isfinite(ts).all()):
+            raise ModelError("training data holds non-finite values or timestamps")
         self._profile = fit_profile(ts, x, self.seasonality, self.min_seasonal_gain)
         seasonal = held_out(ts, x, self._profile)
         _, resid, jump, shift = self._deviations(ts, x, seasonal)

@@ -25,8 +25,8 @@ class RobustZScoreModel:
     context_points = 0
 
     def __init__(self, z_threshold: float = 5.0, min_scale: float = 1e-9) -> None:
-        if not z_threshold > 0:
-            raise ValueError("z_threshold must be positive")
+        if not z_threshold > 0 or not min_scale > 0:
+            raise ValueError("z_threshold and min_scale must be positive")
         self.z_threshold = float(z_threshold)
         self.min_scale = float(min_scale)
         self.median = math.nan
@@ -36,6 +36,8 @@ class RobustZScoreModel:
         values = np.asarray(values, dtype=np.float64)
         if values.size == 0:
             raise ModelError("cannot train on an empty series")
+        if not np.isfinite(values).all():
+            raise ModelError("training data holds non-finite values")
         self.median = float(np.median(values))
         mad = float(np.median(np.abs(values - self.median))) * MAD_TO_SIGMA
         # A flat history has MAD 0: fall back to the mean deviation, then to a floor (only then:

@@ -79,8 +79,15 @@ def run_lengths(x: np.ndarray) -> np.ndarray:
 
 
 def sampling_step(timestamps: np.ndarray) -> float:
-    """Median gap between rows in seconds (0 for fewer than two rows): robust to gaps and repeats."""
-    return float(np.median(np.abs(np.diff(timestamps)))) if len(timestamps) > 1 else 0.0
+    """Median gap between rows in seconds, repeats left out (0 if there is none): robust to gaps.
+
+    Repeated timestamps (a client that resends, two agents on one series) are
+    not a sampling rate: counted as gaps of 0 they would make the median 0
+    once half the rows are doubled, and every seasonal profile be refused.
+    """
+    gaps = np.abs(np.diff(timestamps))
+    gaps = gaps[gaps > 0]
+    return float(np.median(gaps)) if len(gaps) else 0.0
 
 
 def robust_scale(x: np.ndarray) -> float:

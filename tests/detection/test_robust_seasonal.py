@@ -246,3 +246,14 @@ def test_an_event_rarer_than_a_saturated_one_the_same_day_is_still_news() -> Non
     model = create_model("robust_seasonal").fit(ts[:2016], x[:2016])
     got = model.score(ts, x, start=2016)
     assert got.score[2100 - 2016] == 1.0 and list(np.flatnonzero(got.anomaly == -1) + 2016) == [2100, 2200]
+
+
+def test_with_months_of_history_each_row_is_still_judged_without_its_own_day() -> None:
+    """Past MAX_FOLDS days the days are held out in interleaved groups (one refit per group, not per day)."""
+    ts = 1.7e9 - 1.7e9 % DAY + 3600.0 * np.arange(24 * 90)
+    x = 100 + 10 * np.sin(2 * np.pi * ts / DAY) + np.random.default_rng(0).normal(0, 1, len(ts))
+    profile = fit_profile(ts, x, "daily", 0.3)
+    row = 24 * 45 + 7
+    moved = x.copy()
+    moved[row] += 1000.0
+    assert held_out(ts, moved, profile)[row] == held_out(ts, x, profile)[row]

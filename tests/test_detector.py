@@ -231,3 +231,18 @@ def test_a_run_logs_its_totals_and_each_series_it_did_not_train(store, tmp_path,
         make_detector(store, tmp_path).train()
     assert "1 models written, 1 skipped, 0 failed, 0 model errors" in caplog.text
     assert "training skipped" in caplog.text and "'user': 'new'" in caplog.text
+
+
+def test_a_spike_resent_with_the_same_timestamp_is_one_alarm_as_in_a_backtest(runtime, collection):
+    """The resent copy sees the first one in its context (push does not de-duplicate)."""
+    runtime.detector.clock = lambda: NOW
+    catalog = {"latency": WatchedMetric("latency", "robust_seasonal", {}, timedelta(days=7))}
+    runtime.detector.catalog = catalog
+    points = [{"name": "latency", "value": v, "timestamp": t.isoformat()}
+              for t, v in history(NOW - timedelta(days=6), 1700, step=timedelta(minutes=5))]
+    call(push, runtime, json_body=points)
+    assert call(train, runtime)[0] == 200
+    spike = {"name": "latency", "value": 1000.0, "timestamp": (NOW - timedelta(minutes=1)).isoformat()}
+    first = call(push, runtime, json_body=spike)[1]["points"][0]
+    again = call(push, runtime, json_body=spike)[1]["points"][0]
+    assert first["anomaly"] == -1 and again["anomaly"] == 1

@@ -37,11 +37,17 @@ def test_series_points_are_in_time_order_within_a_half_open_range(store):
     assert data.timestamps[0] == (T0 + timedelta(minutes=1)).timestamp()
 
 
-def test_last_points_are_the_n_latest_before_a_time_in_time_order(store):
+def test_last_points_are_the_n_latest_up_to_a_time_in_time_order(store):
     store.insert([pt(m, m) for m in range(10)])
-    data = store.last_points("cpu", {}, 3, before=T0 + timedelta(minutes=8))
-    assert list(data.values) == [5.0, 6.0, 7.0]
-    assert len(store.last_points("cpu", {}, 0, before=T0 + timedelta(hours=1))) == 0
+    data = store.last_points("cpu", {}, 3, until=T0 + timedelta(minutes=8))
+    assert list(data.values) == [6.0, 7.0, 8.0]
+    assert len(store.last_points("cpu", {}, 0, until=T0 + timedelta(hours=1))) == 0
+
+
+def test_last_points_include_a_point_already_stored_at_that_very_time_in_arrival_order(store):
+    store.insert([pt(0, 1.0), pt(1, 2.0)])
+    store.insert([pt(1, 3.0)])  # the same time again: a resend
+    assert list(store.last_points("cpu", {}, 5, until=T0 + timedelta(minutes=1)).values) == [1.0, 2.0, 3.0]
 
 
 def test_label_sets_are_the_distinct_sets_seen_since_a_time(store):

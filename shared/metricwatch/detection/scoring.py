@@ -28,11 +28,11 @@ def group_by_series(points: Sequence[Point]) -> dict[str, list[int]]:
 
 
 def context_for(model: AnomalyModel, store: MetricStore, first: Point) -> SeriesData:
-    """The stored points just before `first` that the model wants as context."""
+    """The stored points up to `first` (those at its very time included) that the model wants as context."""
     n = int(getattr(model, "context_points", 0) or 0)
     if n <= 0:
         return SeriesData(np.empty(0), np.empty(0))
-    return store.last_points(first.name, first.labels, n, before=first.timestamp)
+    return store.last_points(first.name, first.labels, n, until=first.timestamp)
 
 
 def score_series(model: AnomalyModel, watched: WatchedMetric, context: SeriesData,

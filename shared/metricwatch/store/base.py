@@ -56,8 +56,12 @@ class MetricStore(Protocol):
         """Points of one series with start <= time < end, in time order."""
         ...
 
-    def last_points(self, name: str, labels: dict[str, str], n: int, before: datetime) -> SeriesData:
-        """The last `n` points of one series strictly before `before`, in time order."""
+    def last_points(self, name: str, labels: dict[str, str], n: int, until: datetime) -> SeriesData:
+        """The last `n` points of one series at or before `until`, in time order (ties in arrival order).
+
+        At, not only before: a point resent with the same timestamp must see
+        the first copy as its context, as a backtest's next row does.
+        """
         ...
 
     def existing_series_at(self, series: Iterable[str], timestamp: datetime) -> set[str]:

@@ -118,10 +118,10 @@ class MongoMetricStore:
             cursor = self.collection.find(query, {"_id": 0, TIME_FIELD: 1, "value": 1})
             return _series_data(cursor.sort([(TIME_FIELD, ASCENDING), ("_id", ASCENDING)]))
 
-    def last_points(self, name: str, labels: dict[str, str], n: int, before: datetime) -> SeriesData:
+    def last_points(self, name: str, labels: dict[str, str], n: int, until: datetime) -> SeriesData:
         if n <= 0:
             return _series_data([])
-        query = {f"{META_FIELD}.series": series_id(name, labels), TIME_FIELD: {"$lt": before}}
+        query = {f"{META_FIELD}.series": series_id(name, labels), TIME_FIELD: {"$lte": until}}
         with unavailable_as_503():
             cursor = self.collection.find(query, {"_id": 0, TIME_FIELD: 1, "value": 1})
             docs = list(cursor.sort([(TIME_FIELD, DESCENDING), ("_id", DESCENDING)]).limit(n))

@@ -158,3 +158,32 @@ def test_a_window_too_short_for_shift_window_is_refused_not_blind() -> None:
     ts = 1.7e9 + 300.0 * np.arange(20)
     with pytest.raises(ModelError, match="need at least 24 points"):
         create_model("robust_seasonal", {"level_window": 2, "shift_window": 10}).fit(ts, np.arange(20.0))
+
+
+def test_regular_bursts_far_above_the_noise_stay_the_tail_and_raise_no_more_alarms_than_unclipped(monkeypatch) -> None:
+    """The glitch guard cuts a few absurd excesses, never the many bursts that are a series' own tail."""
+    import metricwatch.detection.models.tail as tail
+
+    rng = np.random.default_rng(0)
+    ts = 1.7e9 + 300.0 * np.arange(4032)
+    x = rng.normal(0.0, 1.0, 4032)
+    burst = rng.random(4032) < 0.03
+    x[burst] += 200.0 * rng.random(burst.sum())
+
+    def alarms() -> int:
+        model = create_model("robust_seasonal").fit(ts[:2016], x[:2016])
+        return int((model.score(ts, x, start=2016).anomaly == -1).sum())
+
+    guarded = alarms()
+    monkeypatch.setattr(tail, "MAX_EXCESS_RATIO", float("inf"))
+    assert guarded == alarms()
+
+
+@pytest.mark.parametrize("name", ["robust_seasonal", "robust_zscore"])
+def test_both_levels_of_a_two_level_series_are_inside_the_normal_band(name: str) -> None:
+    """The MAD alone sees only the majority level; the band uses the trimmed mean deviation when larger."""
+    rng = np.random.default_rng(0)
+    ts = 1.7e9 + 300.0 * np.arange(4032)
+    x = np.where(rng.random(4032) < 0.3, 200.0, 100.0) + rng.normal(0.0, 1.0, 4032)
+    got = create_model(name).fit(ts[:2016], x[:2016]).score(ts, x, start=2016)
+    assert (got.anomaly == 1).all() and ((x[2016:] >= got.lower) & (x[2016:] <= got.upper)).all()

@@ -153,7 +153,11 @@ class Detector:
 
     # -- scoring ----------------------------------------------------------------------------
     def score_points(self, points: Sequence[Point]) -> list[Verdict | None]:
-        """A verdict per point (None where no model applies), one model call per series."""
+        """A verdict per point (None where no model applies), one model call per series.
+
+        The points must not be stored yet: their context is what the store
+        holds up to their time, and a stored copy would be its own context.
+        """
         verdicts: list[Verdict | None] = [None] * len(points)
         for indices in group_by_series(points).values():
             first = points[indices[0]]
@@ -177,6 +181,7 @@ class Detector:
         """-1 (outlier) or 1 (inlier) for one value, as the original app's `Detector.predict`.
 
         None when the metric is not watched or its series has no model yet.
+        For a value not stored yet, as in the original app (see `score_points`).
         """
         if not isinstance(metric_info, Mapping):
             raise InvalidInput("metric_info must be a mapping with labels, value, timestamp")

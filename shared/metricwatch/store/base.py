@@ -57,10 +57,11 @@ class MetricStore(Protocol):
         ...
 
     def last_points(self, name: str, labels: dict[str, str], n: int, until: datetime) -> SeriesData:
-        """The last `n` points of one series at or before `until`, in time order (ties in arrival order).
+        """The last `n` points of one series at or before `until`, in time order (ties in insertion order).
 
         At, not only before: a point resent with the same timestamp must see
-        the first copy as its context, as a backtest's next row does.
+        the first copy as its context, as a backtest's next row does. (Ties
+        follow MongoDB's `_id`, which is insertion order within one writer.)
         """
         ...
 

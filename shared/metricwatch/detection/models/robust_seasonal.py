@@ -33,7 +33,7 @@ import numpy as np
 
 from metricwatch.detection.models.base import OUTLIER, Scores, verdicts
 from metricwatch.detection.models.rolling import (
-    lagged, robust_scale, run_lengths, sampling_step, trailing_max, trailing_mean, trailing_median)
+    lagged, robust_spread, run_lengths, sampling_step, trailing_max, trailing_mean, trailing_median)
 from metricwatch.detection.models.recurring import Recurrence, fit_recurrence
 from metricwatch.detection.models.seasonal import FLAT, Profile, fit_profile, held_out
 from metricwatch.detection.models.tail import Tail, fit_tail
@@ -70,16 +70,6 @@ class Surprise:
         return out
 
 
-def _scale(x: np.ndarray, floor: float) -> float:
-    """Robust spread of x, never 0: MAD, else (a flat majority) mean absolute deviation, else `floor`.
-
-    Only a fallback: the mean is moved by a single glitch (a counter wrapping
-    to 1e19), and the band it sets would hide everything.
-    """
-    mad = robust_scale(x)
-    return mad if mad > floor else max(float(np.mean(np.abs(x - np.median(x)))), floor)
-
-
 def _away(size: np.ndarray) -> np.ndarray:
     """Rows whose deviation (`size`, >= 0) grew since the previous row: a return to normal is no news."""
     out = size > 0.0
@@ -100,10 +90,11 @@ class RobustSeasonalModel:
             raise ValueError(f"seasonality must be one of {SEASONALITIES}")
         if level_window < 2 or shift_window < 1 or quiet_points < 0 or recurring_days < 0 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
                 or not 0.5 <= tail_quantile < 1 or not 0 < alert_digits <= max_digits or not band_z > 0 \
-                or not stuck_factor > 0 or not shift_discount >= 0:
+                or not stuck_factor > 0 or not shift_discount >= 0 or not 0 <= min_seasonal_gain < 1 \
+                or not refractory_hours >= 0:
             raise ValueError("need level_window >= 2, shift_window >= 1, quiet_points >= 0, recurring_days >= 0, refractory_hours >= 0, max_refractory >= 0, "
                              "min_stuck >= 2, 0.5 <= tail_quantile < 1, 0 < alert_digits <= max_digits, band_z > 0, "
-                             "stuck_factor > 0, shift_discount >= 0")
+                             "stuck_factor > 0, shift_discount >= 0, 0 <= min_seasonal_gain < 1")
         self.level_window = level_window
         self.seasonality = seasonality
         self.min_seasonal_gain = min_seasonal_gain
@@ -161,7 +152,7 @@ class RobustSeasonalModel:
         warm = self.level_window + self.shift_window
         deviations = (resid[self.level_window:], jump[1:], shift[warm:])
         floor = 1e-6 * max(float(np.median(np.abs(x))), 1e-9)
-        self._scales = tuple(_scale(d, floor) for d in deviations)
+        self._scales = tuple(robust_spread(d, floor) for d in deviations)
         self._tails = tuple(fit_tail(np.abs(d) / s, self.tail_quantile) for d, s in zip(deviations, self._scales))
         step = sampling_step(ts) or 1.0
         self._refractory = int(np.clip(round(self.refractory_hours * 3600.0 / step), 0, self.max_refractory))

@@ -15,9 +15,9 @@ import numpy as np
 from scipy.special import erf
 
 from metricwatch.detection.models.base import Scores, verdicts
+from metricwatch.detection.models.rolling import robust_spread
 from metricwatch.errors import ModelError
 
-MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
 
 
 class RobustZScoreModel:
@@ -39,11 +39,7 @@ class RobustZScoreModel:
         if not np.isfinite(values).all():
             raise ModelError("training data holds non-finite values")
         self.median = float(np.median(values))
-        mad = float(np.median(np.abs(values - self.median))) * MAD_TO_SIGMA
-        # A flat history has MAD 0: fall back to the mean deviation, then to a floor (only then:
-        # one glitch in the history moves the mean, and would widen the band past everything).
-        mean_dev = float(np.mean(np.abs(values - self.median)))
-        self.scale = mad if mad > self.min_scale else max(mean_dev, self.min_scale)
+        self.scale = robust_spread(values, self.min_scale)  # MAD, or the trimmed mean deviation if larger
         return self
 
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:

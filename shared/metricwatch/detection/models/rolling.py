@@ -90,9 +90,18 @@ def sampling_step(timestamps: np.ndarray) -> float:
     return float(np.median(gaps)) if len(gaps) else 0.0
 
 
-def robust_scale(x: np.ndarray) -> float:
-    """1.4826 * MAD: the standard deviation, for normal data, that outliers cannot inflate."""
+def robust_spread(x: np.ndarray, floor: float) -> float:
+    """A spread for a normal band: the larger of 1.4826 * MAD and the mean absolute deviation
+    without its largest 1%, never below `floor`.
+
+    The MAD alone measures only the majority: on a two-level series (70% at
+    one value, 30% at another) the second level would fall outside the band.
+    The mean deviation sees both levels, but one glitch (a counter wrapping to
+    1e19) would make it absurd: its largest 1% are left out.
+    """
     x = x[np.isfinite(x)]
     if len(x) == 0:
-        return 0.0
-    return 1.4826 * float(np.median(np.abs(x - np.median(x))))
+        return floor
+    dev = np.abs(x - np.median(x))
+    kept = np.partition(dev, len(dev) - 1 - len(dev) // 100)[: len(dev) - len(dev) // 100]
+    return max(1.4826 * float(np.median(dev)), float(kept.mean()), floor)

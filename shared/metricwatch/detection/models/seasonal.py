@@ -98,6 +98,8 @@ def _fit(kind: str, timestamps: np.ndarray, values: np.ndarray, step: float,
 
 # Cycles held out together past this many: a year of hourly data would otherwise refit the
 # profile 365 times (seconds); with 14 interleaved folds each still leaves out a 14th of the days.
+# (14 days or fewer, the default 7 among them, keep one fold per day. Past that, a daily fold is
+# one weekday of every other week: the other folds still hold that weekday.)
 MAX_FOLDS = 14
 
 

@@ -246,3 +246,18 @@ def test_a_spike_resent_with_the_same_timestamp_is_one_alarm_as_in_a_backtest(ru
     first = call(push, runtime, json_body=spike)[1]["points"][0]
     again = call(push, runtime, json_body=spike)[1]["points"][0]
     assert first["anomaly"] == -1 and again["anomaly"] == 1
+
+
+def test_a_push_silenced_by_an_incident_under_way_says_so_and_the_stored_point_keeps_it(runtime, collection):
+    runtime.detector.clock = lambda: NOW
+    runtime.detector.catalog = {"latency": WatchedMetric("latency", "robust_seasonal", {}, timedelta(days=7))}
+    points = [{"name": "latency", "value": v, "timestamp": t.isoformat()}
+              for t, v in history(NOW - timedelta(days=6), 1700, step=timedelta(minutes=5))]
+    call(push, runtime, json_body=points)
+    call(train, runtime)
+    at = NOW - timedelta(minutes=2)
+    spike, outage = call(push, runtime, json_body=[
+        {"name": "latency", "value": 1000.0, "timestamp": at.isoformat()},
+        {"name": "latency", "value": 0.0, "timestamp": (at + timedelta(minutes=1)).isoformat()}])[1]["points"]
+    assert spike["anomaly"] == -1 and outage["anomaly"] == 1 and outage["silenced"] == "far_from_expected"
+    assert collection.find_one({"value": 0.0, "time": {"$gte": at}})["silenced"] == "far_from_expected"

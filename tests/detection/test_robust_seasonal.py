@@ -257,3 +257,15 @@ def test_with_months_of_history_each_row_is_still_judged_without_its_own_day() -
     moved = x.copy()
     moved[row] += 1000.0
     assert held_out(ts, moved, profile)[row] == held_out(ts, x, profile)[row]
+
+
+def test_a_row_as_rare_as_an_alarm_but_within_the_incident_says_it_was_silenced() -> None:
+    """ "Why was this not flagged?": one alarm per incident, and the rows it covers say so."""
+    ts, x = glitchy_week()
+    x[2100], x[2103] = 160.0, 0.0  # a spike, and an outage row three rows later
+    model = create_model("robust_seasonal").fit(ts[:2016], x[:2016])
+    got = model.score(ts, x, start=2016)
+    spike, outage, calm = (got.row(i - 2016) for i in (2100, 2103, 2500))
+    assert spike["anomaly"] == -1 and spike["reason"] == "far_from_expected" and "silenced" not in spike
+    assert outage["anomaly"] == 1 and outage["silenced"] == "far_from_expected" and "reason" not in outage
+    assert "silenced" not in calm and "reason" not in calm

@@ -52,13 +52,13 @@ def _train(config: ReplayConfig, clock: np.ndarray, ts: np.ndarray, x: np.ndarra
 def _empty(n: int) -> Scores:
     nan = np.full(n, np.nan)
     return Scores(np.zeros(n), np.full(n, INLIER, dtype=np.int8), nan.copy(), nan.copy(), nan.copy(),
-                  np.full(n, None, dtype=object))
+                  np.full(n, None, dtype=object), np.full(n, None, dtype=object))
 
 
 def _put(out: Scores, lo: int, got: Scores) -> None:
     hi = lo + len(got.score)
     out.score[lo:hi], out.anomaly[lo:hi] = got.score, got.anomaly
-    for name in ("expected", "lower", "upper", "reason"):
+    for name in ("expected", "lower", "upper", "reason", "silenced"):
         column = getattr(got, name)
         if column is not None:
             getattr(out, name)[lo:hi] = column

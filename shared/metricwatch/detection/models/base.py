@@ -31,7 +31,10 @@ class Scores:
     or 1 (inlier). `expected`, `lower` and `upper`, where a model has them,
     explain a verdict: the value the model expected and its normal band;
     `reason`, where a model has it, names what made an outlier rare (a string
-    on outlier rows, None elsewhere).
+    on outlier rows, None elsewhere). `silenced`, where a model has it, names
+    the same on an inlier row that was as rare as an alarm but belongs to an
+    incident already reported (one alarm per event): the answer to "why was
+    this not flagged?".
     """
 
     score: np.ndarray
@@ -40,6 +43,7 @@ class Scores:
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
     reason: np.ndarray | None = None
+    silenced: np.ndarray | None = None
 
     def row(self, i: int) -> dict[str, float | int | str]:
         out: dict[str, float | int | str] = {"anomaly_score": float(self.score[i]), "anomaly": int(self.anomaly[i])}
@@ -47,8 +51,10 @@ class Scores:
             column = getattr(self, name)
             if column is not None and np.isfinite(column[i]):
                 out[name] = float(column[i])
-        if self.reason is not None and self.reason[i]:
-            out["reason"] = str(self.reason[i])
+        for name in ("reason", "silenced"):
+            column = getattr(self, name)
+            if column is not None and column[i]:
+                out[name] = str(column[i])
         return out
 
 

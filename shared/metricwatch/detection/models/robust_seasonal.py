@@ -21,7 +21,8 @@ the surprise that made it rare (`Surprise.reasons`). One event fires once: a row
 scores only if it is more surprising than every row of the previous
 `refractory_hours` (at most `max_refractory` rows), and none of the previous
 `quiet_points` rows reached the alert level: an incident still under way is
-not news (both recomputed from context, so live and backtest agree).
+not news (both recomputed from context, so live and backtest agree). A row
+as rare as an alarm but silenced so says `silenced` (with its measure).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Surprise:
     stuck_logp: float  # the rarity a stuck value is given
 
     def reasons(self, outlier: np.ndarray, start: int) -> np.ndarray | None:
-        """The reason of each row from `start` that is an outlier (None elsewhere); None if there is none."""
+        """The reason of each row from `start` that is flagged in `outlier` (None elsewhere); None if there is none."""
         if not outlier.any():
             return None
         out = np.full(len(outlier), None, dtype=object)
@@ -197,5 +198,6 @@ class RobustSeasonalModel:
             score = np.where(trailing_max(raw, self.quiet_points, start) >= alarm, 0.0, score)
         exp, half = expected[start:], self.band_z * self._scales[0]
         anomaly = verdicts(score, alarm)
+        silenced = (raw[start:] >= alarm) & (anomaly != OUTLIER)  # as rare as an alarm, within an incident
         return Scores(score=score, anomaly=anomaly, expected=exp, lower=exp - half, upper=exp + half,
-                      reason=surprise.reasons(anomaly == OUTLIER, start))
+                      reason=surprise.reasons(anomaly == OUTLIER, start), silenced=surprise.reasons(silenced, start))

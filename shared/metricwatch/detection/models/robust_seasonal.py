@@ -59,12 +59,15 @@ class Surprise:
     stuck: np.ndarray  # rows in a run of equal values long enough to be a surprise
     stuck_logp: float  # the rarity a stuck value is given
 
-    def reasons(self, outlier: np.ndarray, start: int) -> np.ndarray | None:
-        """The reason of each row from `start` that is flagged in `outlier` (None elsewhere); None if there is none."""
-        if not outlier.any():
+    def reasons(self, flagged: np.ndarray, start: int) -> np.ndarray | None:
+        """What made each row from `start` that is `flagged` rare (None elsewhere); None if none is flagged.
+
+        Used for the outliers (`reason`) and for the rows the one-alarm gates silenced (`silenced`).
+        """
+        if not flagged.any():
             return None
-        out = np.full(len(outlier), None, dtype=object)
-        for i in np.flatnonzero(outlier):
+        out = np.full(len(flagged), None, dtype=object)
+        for i in np.flatnonzero(flagged):
             row = start + i
             rarest = int(np.argmin([m[row] for m in self.measures]))
             out[i] = "stuck" if self.stuck[row] and self.logp[row] == self.stuck_logp else MEASURES[rarest]

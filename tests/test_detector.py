@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from metricwatch.errors import StoreUnavailable
 from metricwatch.modelstore.cache import ModelCache
 from metricwatch.modelstore.local import FileModelStore
 from metricwatch.points import Point
+from metricwatch.runtime import build_runtime
 from metricwatch.store import MongoMetricStore, StoredPoint
 
 
@@ -221,7 +223,7 @@ def test_a_store_outage_mid_run_answers_503_with_what_was_done(runtime, collecti
     status, body = call(train, runtime, method="POST")
     assert status == 503
     assert [m["labels"] for m in body["models"]] == [{"user": "ion"}]
-    assert body["stopped"] == "MongoDB is unreachable: AutoReconnect"
+    assert body["stopped"] == "MongoDB is unreachable: AutoReconnect" and body["not_reached"] == 1
 
 
 def test_a_run_logs_its_totals_and_each_series_it_did_not_train(store, tmp_path, caplog):
@@ -261,3 +263,59 @@ def test_a_push_silenced_by_an_incident_under_way_says_so_and_the_stored_point_k
         {"name": "latency", "value": 0.0, "timestamp": (at + timedelta(minutes=1)).isoformat()}])[1]["points"]
     assert spike["anomaly"] == -1 and outage["anomaly"] == 1 and outage["silenced"] == "far_from_expected"
     assert collection.find_one({"value": 0.0, "time": {"$gte": at}})["silenced"] == "far_from_expected"
+
+
+def ticking(step: float = 10.0):
+    """A monotonic timer that moves `step` seconds each time it is read."""
+    ticks = itertools.count(0.0, step)
+    return lambda: next(ticks)
+
+
+def test_a_run_past_its_time_budget_starts_no_new_series_and_says_how_many_it_did_not_reach(store, tmp_path):
+    for user in ("ion", "maria", "zoe"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    detector.timer = ticking(10.0)  # read at the start, then before each series after the first
+    summary = detector.train(time_budget=15)
+    assert [m["labels"] for m in summary.models] == [{"user": "ion"}, {"user": "maria"}]
+    assert summary.not_reached == 1 and summary.skipped == summary.failed == []
+    assert summary.stopped.startswith("time budget of 15 s spent")
+    assert detector.models.names() == ["latency_robust_zscore_user=ion.joblib",
+                                       "latency_robust_zscore_user=maria.joblib"]
+
+
+def test_the_next_run_trains_the_series_without_a_model_first_then_the_stalest(store, tmp_path):
+    """So a run cut short is continued by the next, not restarted on the same series."""
+    for user in ("ion", "maria", "zoe"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    detector.timer = ticking(10.0)
+    detector.train(time_budget=15)  # ion, maria; zoe not reached
+    assert [m["labels"]["user"] for m in detector.train().models] == ["zoe", "ion", "maria"]
+    assert [m["labels"]["user"] for m in detector.train(time_budget=15).models] == ["zoe", "ion"]
+
+
+def test_a_model_store_that_cannot_list_leaves_the_catalog_order(store, tmp_path, caplog):
+    seed(store, {"user": "ion"})
+    detector = make_detector(store, tmp_path)
+
+    def broken():
+        raise OSError("listing refused")
+
+    detector.models.updated = broken
+    with caplog.at_level(logging.WARNING):
+        summary = detector.train()
+    assert [m["labels"] for m in summary.models] == [{"user": "ion"}]
+    assert "could not list the model store" in caplog.text
+
+
+def test_a_run_stopped_by_its_deadline_answers_503_so_cloud_scheduler_retries_it(make_settings, collection):
+    runtime = build_runtime(make_settings(TRAIN_DEADLINE_SECONDS="15"), store=MongoMetricStore(collection))
+    for user in ("ion", "maria", "zoe"):
+        seed(runtime.detector.store, {"user": user})
+    runtime.detector.clock = lambda: NOW
+    runtime.detector.timer = ticking(10.0)
+    status, body = call(train, runtime, method="POST")
+    assert status == 503 and body["not_reached"] == 1 and "time budget of 15 s" in body["stopped"]
+    status, body = call(train, runtime, method="POST")  # the retry
+    assert status == 503 and [m["labels"]["user"] for m in body["models"]] == ["zoe", "ion"]

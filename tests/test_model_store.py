@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,18 @@ def test_names_lists_what_was_saved(model_store):
     model_store.save("b.joblib", b"1")
     model_store.save("a_m_k=v%2Cw.joblib", b"2")
     assert model_store.names() == ["a_m_k=v%2Cw.joblib", "b.joblib"]
+
+
+def test_updated_says_when_each_object_was_last_written_in_utc(model_store):
+    """The trainer orders series by it, stalest model first."""
+    model_store.save("old.joblib", b"1")
+    time.sleep(0.05)
+    model_store.save("new.joblib", b"2")
+    updated = model_store.updated()
+    assert sorted(updated) == ["new.joblib", "old.joblib"]
+    assert all(t.utcoffset() == timedelta(0) for t in updated.values())
+    assert updated["old.joblib"] < updated["new.joblib"]
+    assert abs(datetime.now(timezone.utc) - updated["new.joblib"]) < timedelta(minutes=1)
 
 
 def test_gs_urls_name_a_bucket_and_prefix(gcs_client):

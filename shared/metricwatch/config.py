@@ -126,6 +126,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COLLECT_DEADLINE_SECONDS", "50",
             "A collector run that takes longer is cut off with a 502 (keep it under the attempt deadline).",
             _positive_float),
+    Setting("TRAIN_DEADLINE_SECONDS", "1500",
+            "A training run starts no new series after this long and answers 503 with the number not reached, "
+            "which the retry trains first (keep it under the trainer's timeout, 1800 s).", _positive_float),
     Setting("QUERY_MAX_POINTS", "1000", "Most points one query page returns (the default page size).",
             _positive_int),
     Setting("PORT", "8080", "Port `make run` serves every function on, at http://127.0.0.1:PORT/<function> "
@@ -158,6 +161,7 @@ class Settings:
     devto_api_url: str
     source_timeout_seconds: float
     collect_deadline_seconds: float
+    train_deadline_seconds: float
     query_max_points: int
     port: int
 

@@ -8,7 +8,9 @@ data cannot make a model is skipped, not failed: retrying would not help);
 500 with the same summary when a series failed (writing its model to the
 bucket, reading its history), so Cloud Scheduler retries the run (training
 is idempotent: a retry rewrites the same objects); 503 with the summary so
-far and `stopped` when MongoDB became unreachable mid-run. A model that
+far, `stopped` and `not_reached` when MongoDB became unreachable mid-run or
+`TRAIN_DEADLINE_SECONDS` passed (no new series starts then, and the retry
+trains the series not reached first). A model that
 raised is listed under `errors` and logged, but answers 200: retrying would
 repeat the same bug on every series.
 """
@@ -28,6 +30,6 @@ def train(request: Any, runtime: Runtime) -> Any:
     if unknown:
         raise InvalidInput(f"unknown parameter(s) {unknown}; expected ['metric']", field=unknown[0])
     metric = request.args.get("metric") or None
-    summary = runtime.detector.train(metric)
+    summary = runtime.detector.train(metric, time_budget=runtime.settings.train_deadline_seconds)
     status = 503 if summary.stopped else 500 if summary.failed else 200
     return json_response(summary.to_dict(), status)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from metricwatch.detection.catalog import WatchedMetric
@@ -37,9 +37,10 @@ class TrainSummary:
 
     `skipped`: the data cannot make a model (too little of it); `failed`: the
     bucket or MongoDB refused, which a retry of the run may get past; `errors`:
-    a model raised, a bug a retry would only repeat. `stopped` is set when
-    MongoDB became unreachable mid-run: the series not reached yet are neither
-    trained nor skipped, and the run is worth a retry.
+    a model raised, a bug a retry would only repeat. `stopped` says why the
+    run ended early (MongoDB became unreachable, or the time budget was
+    spent): the `not_reached` series are neither trained nor skipped, and the
+    run is worth a retry.
     """
 
     models: list[dict[str, Any]] = field(default_factory=list)
@@ -47,12 +48,16 @@ class TrainSummary:
     failed: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     stopped: str | None = None
+    not_reached: int = 0
     seconds: float = 0.0
+
+    def stop(self, why: str, not_reached: int) -> None:
+        self.stopped, self.not_reached = why, not_reached
 
     def to_dict(self) -> dict[str, Any]:
         body = {"models": self.models, "skipped": self.skipped, "failed": self.failed, "errors": self.errors,
                 "seconds": round(self.seconds, 3)}
-        return body if self.stopped is None else {**body, "stopped": self.stopped}
+        return body if self.stopped is None else {**body, "stopped": self.stopped, "not_reached": self.not_reached}
 
     def log(self) -> None:
         """One line a run, and one per series not trained, so a nightly run can be read in the logs."""
@@ -63,7 +68,7 @@ class TrainSummary:
         log.log(logging.ERROR if self.failed or self.errors or self.stopped else logging.INFO,
                 "training done in %.1f s: %d models written, %d skipped, %d failed, %d model errors%s", self.seconds,
                 len(self.models), len(self.skipped), len(self.failed), len(self.errors),
-                f"; stopped early: {self.stopped}" if self.stopped else "")
+                f"; stopped early, {self.not_reached} series not reached: {self.stopped}" if self.stopped else "")
 
 
 def _read(summary: TrainSummary, where: dict[str, Any], what: str, read: Callable[[], T]) -> T | None:
@@ -82,47 +87,76 @@ def _read(summary: TrainSummary, where: dict[str, Any], what: str, read: Callabl
 
 class Detector:
     def __init__(self, catalog: Mapping[str, WatchedMetric], store: MetricStore, models: ModelStore,
-                 cache: ModelCache, clock: Callable[[], datetime] = utcnow) -> None:
+                 cache: ModelCache, clock: Callable[[], datetime] = utcnow,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.catalog = catalog
         self.store = store
         self.models = models
         self.cache = cache
         self.clock = clock
+        self.timer = timer
 
     def object_name(self, watched: WatchedMetric, labels: Mapping[str, str]) -> str:
         return model_object_name(watched.name, watched.model, labels)
 
     # -- training ---------------------------------------------------------------------------
-    def train(self, metric: str | None = None) -> TrainSummary:
-        """Train every watched metric (or one), one model per label set seen in its interval."""
+    def train(self, metric: str | None = None, time_budget: float | None = None) -> TrainSummary:
+        """Train every watched metric (or one), one model per label set seen in its interval.
+
+        Series go stalest model first (none yet, then oldest), and no new one
+        starts once `time_budget` seconds have passed: a run too long for its
+        function's timeout stops cleanly with `stopped`, and the retry
+        continues with the series it did not reach instead of starting over.
+        """
         if metric is not None and metric not in self.catalog:
             raise NotFound(f"metric {metric!r} is not listed in the detection metrics file", field="metric")
-        started, summary = time.monotonic(), TrainSummary()
+        started, summary = self.timer(), TrainSummary()
+        queue: list[tuple[WatchedMetric, dict[str, str]]] = []
+        reached = 0
         try:
             for watched in ([self.catalog[metric]] if metric else self.catalog.values()):
-                self._train_metric(watched, summary)
+                queue += [(watched, labels) for labels in self._label_sets(watched, summary)]
+            queue = self._stalest_first(queue)
+            for reached, (watched, labels) in enumerate(queue):
+                if reached and time_budget is not None and self.timer() - started >= time_budget:
+                    summary.stop(f"time budget of {time_budget:g} s spent; the series not reached keep "
+                                 "their previous models and go first in the next run", len(queue) - reached)
+                    break
+                log.info("training %s %s (%d/%d series)", watched.name, labels, reached + 1, len(queue))
+                self._train_series(watched, labels, summary)
         except StoreUnavailable as exc:  # every later series would fail the same way
-            summary.stopped = exc.message
-        summary.seconds = time.monotonic() - started
+            summary.stop(exc.message, len(queue) - reached)  # of the series listed before it went away
+        summary.seconds = self.timer() - started
         summary.log()
         return summary
 
-    def _train_metric(self, watched: WatchedMetric, summary: TrainSummary) -> None:
-        end = self.clock()
-        start = end - watched.train_interval
+    def _label_sets(self, watched: WatchedMetric, summary: TrainSummary) -> list[dict[str, str]]:
+        start = self.clock() - watched.train_interval
         label_sets = _read(summary, {"metric": watched.name}, "listing its label sets",
                            lambda: self.store.label_sets(watched.name, since=start))
-        if label_sets is None:
-            return
-        if not label_sets:
+        if label_sets == []:
             summary.skipped.append({"metric": watched.name, "reason": f"no points since {start.isoformat()}"})
-        for i, labels in enumerate(label_sets, 1):
-            log.info("training %s %s (%d/%d label sets)", watched.name, labels, i, len(label_sets))
-            self._train_series(watched, labels, start, end, summary)
+        return label_sets or []
 
-    def _train_series(self, watched: WatchedMetric, labels: dict[str, str], start: datetime,
-                      end: datetime, summary: TrainSummary) -> None:
+    def _stalest_first(self, queue: list[tuple[WatchedMetric, dict[str, str]]]
+                       ) -> list[tuple[WatchedMetric, dict[str, str]]]:
+        """Series without a model first, then by their model's age; in catalog order if the bucket cannot list."""
+        try:
+            updated = self.models.updated()
+        except Exception:  # ordering is an optimisation: saving will report a broken bucket series by series
+            log.warning("could not list the model store; training in catalog order", exc_info=True)
+            return queue
+
+        def age(item: tuple[WatchedMetric, dict[str, str]]) -> tuple[bool, datetime]:
+            when = updated.get(self.object_name(*item))
+            return when is not None, when or datetime.min.replace(tzinfo=timezone.utc)
+
+        return sorted(queue, key=age)
+
+    def _train_series(self, watched: WatchedMetric, labels: dict[str, str], summary: TrainSummary) -> None:
         where = {"metric": watched.name, "labels": labels}
+        end = self.clock()
+        start = end - watched.train_interval
         data = _read(summary, where, "reading its history",
                      lambda: self.store.series_points(watched.name, labels, start, end))
         if data is None:

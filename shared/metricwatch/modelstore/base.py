@@ -8,6 +8,7 @@ retrained model from the one it already holds without downloading it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 
@@ -29,4 +30,12 @@ class ModelStore(Protocol):
 
     def names(self) -> list[str]:
         """Every object name in the store (for listing and tests)."""
+        ...
+
+    def updated(self) -> dict[str, datetime]:
+        """When each object was last written (UTC), by name, in one listing.
+
+        The trainer trains the series whose model is oldest first, so a run
+        cut short by its time budget is continued, not restarted, by the next.
+        """
         ...

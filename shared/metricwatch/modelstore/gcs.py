@@ -6,6 +6,7 @@ exact code against a local emulator. The object generation is the version.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from metricwatch.errors import ModelError
@@ -48,5 +49,8 @@ class GcsModelStore:
             raise ModelError(f"model {name} changed while loading; will retry: {exc}") from exc
 
     def names(self) -> list[str]:
+        return sorted(self.updated())
+
+    def updated(self) -> dict[str, datetime]:
         blobs = self.bucket.client.list_blobs(self.bucket, prefix=self.prefix or None)
-        return sorted(b.name[len(self.prefix):] for b in blobs)
+        return {b.name[len(self.prefix):]: b.updated for b in blobs}

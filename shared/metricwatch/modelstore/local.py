@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 
@@ -49,6 +51,19 @@ class FileModelStore:
             return None
 
     def names(self) -> list[str]:
+        return sorted(self.updated())
+
+    def updated(self) -> dict[str, datetime]:
         if not self.root.is_dir():
-            return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_file() and not p.name.startswith(".tmp-"))
+            return {}
+        out = {}
+        for path in self.root.iterdir():
+            if path.name.startswith(".tmp-"):
+                continue
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # removed since the listing
+                continue
+            if stat.S_ISREG(st.st_mode):
+                out[path.name] = datetime.fromtimestamp(st.st_mtime, timezone.utc)
+        return out

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -309,13 +310,79 @@ def test_a_model_store_that_cannot_list_leaves_the_catalog_order(store, tmp_path
     assert "could not list the model store" in caplog.text
 
 
-def test_a_run_stopped_by_its_deadline_answers_503_so_cloud_scheduler_retries_it(make_settings, collection):
+def test_a_run_stopped_by_its_deadline_answers_503_and_the_retry_trains_only_what_it_did_not_reach(
+        make_settings, collection):
+    """Cloud Scheduler's retry carries the run's scheduled time: models written since then are done."""
     runtime = build_runtime(make_settings(TRAIN_DEADLINE_SECONDS="15"), store=MongoMetricStore(collection))
     for user in ("ion", "maria", "zoe"):
         seed(runtime.detector.store, {"user": user})
     runtime.detector.clock = lambda: NOW
     runtime.detector.timer = ticking(10.0)
-    status, body = call(train, runtime, method="POST")
+    scheduled = {"X-CloudScheduler-ScheduleTime": (datetime.now(timezone.utc) - timedelta(seconds=5)).isoformat()}
+    status, body = call(train, runtime, method="POST", headers=scheduled)
     assert status == 503 and body["not_reached"] == 1 and "time budget of 15 s" in body["stopped"]
-    status, body = call(train, runtime, method="POST")  # the retry
-    assert status == 503 and [m["labels"]["user"] for m in body["models"]] == ["zoe", "ion"]
+    assert body["already_trained"] == 0
+    status, body = call(train, runtime, method="POST", headers=scheduled)  # the retry
+    assert status == 200 and [m["labels"]["user"] for m in body["models"]] == ["zoe"]
+    assert body["already_trained"] == 2 and "stopped" not in body
+
+
+def test_a_run_without_a_scheduled_time_retrains_every_series(store, tmp_path):
+    for user in ("ion", "maria"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    detector.train()
+    summary = detector.train()
+    assert len(summary.models) == 2 and summary.already_trained is None
+
+
+def test_a_malformed_scheduled_time_is_a_400_naming_the_header(runtime):
+    status, body = call(train, runtime, method="POST", headers={"X-CloudScheduler-ScheduleTime": "yesterday"})
+    assert status == 400 and "X-CloudScheduler-ScheduleTime" in json.dumps(body)
+
+
+def test_the_budget_is_spent_when_the_elapsed_time_reaches_it_exactly(store, tmp_path):
+    for user in ("ion", "maria"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    detector.timer = ticking(10.0)
+    summary = detector.train(time_budget=10)
+    assert [m["labels"]["user"] for m in summary.models] == ["ion"] and summary.not_reached == 1
+
+
+def test_each_series_is_trained_on_the_interval_ending_when_it_is_trained(store, tmp_path):
+    """A run of many minutes still gives its last series their newest points."""
+    for user in ("ion", "maria"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    times = iter([NOW, NOW, NOW + timedelta(days=3)])  # listing, then each series as it starts
+    detector.clock = lambda: next(times)
+    first, second = detector.train().models
+    assert first["points"] == 2000 and second["points"] < 2000
+
+
+def test_an_outage_before_every_metric_is_listed_says_the_number_not_reached_is_unknown(store, tmp_path, caplog):
+    seed(store, {"user": "ion"})
+    detector = make_detector(store, tmp_path)
+
+    def unreachable(*args, **kwargs):
+        raise StoreUnavailable("MongoDB is unreachable: AutoReconnect")
+
+    detector.store = StoreGoingAway(store, reads=0)
+    detector.store.label_sets = unreachable
+    with caplog.at_level(logging.INFO):
+        summary = detector.train()
+    assert summary.stopped == "MongoDB is unreachable: AutoReconnect" and summary.not_reached is None
+    assert summary.to_dict()["not_reached"] is None
+    assert "an unknown number of series not reached" in caplog.text
+
+
+def test_a_run_stopped_by_its_budget_is_a_warning_in_the_log_not_an_error(store, tmp_path, caplog):
+    for user in ("ion", "maria"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    detector.timer = ticking(10.0)
+    with caplog.at_level(logging.INFO):
+        detector.train(time_budget=5)
+    done = [r for r in caplog.records if r.getMessage().startswith("training done")]
+    assert [r.levelno for r in done] == [logging.WARNING]

@@ -13,12 +13,10 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Callable
 
-from metricwatch.api.http import Response, endpoint, json_response
+from metricwatch.api.http import SCHEDULE_HEADER, Response, endpoint, json_response
 from metricwatch.config import Settings
 from metricwatch.points import parse_timestamp
 from metricwatch.runtime import Runtime
-
-SCHEDULE_HEADER = "X-CloudScheduler-ScheduleTime"
 
 
 def schedule_time(raw: str | None, now: datetime, settings: Settings) -> datetime:

@@ -18,6 +18,8 @@ from metricwatch.errors import InvalidInput, MethodNotAllowed, MetricwatchError,
 log = logging.getLogger(__name__)
 Response = tuple[str, int, dict[str, str]]
 JSON_HEADERS = {"Content-Type": "application/json"}
+# Cloud Scheduler's time of the run a request belongs to (RFC 3339), the same on each of its retries.
+SCHEDULE_HEADER = "X-CloudScheduler-ScheduleTime"
 
 
 def json_response(body: Any, status: int = 200) -> Response:

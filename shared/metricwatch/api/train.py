@@ -9,8 +9,10 @@ data cannot make a model is skipped, not failed: retrying would not help);
 bucket, reading its history), so Cloud Scheduler retries the run (training
 is idempotent: a retry rewrites the same objects); 503 with the summary so
 far, `stopped` and `not_reached` when MongoDB became unreachable mid-run or
-`TRAIN_DEADLINE_SECONDS` passed (no new series starts then, and the retry
-trains the series not reached first). A model that
+`TRAIN_DEADLINE_SECONDS` passed (no new series starts then). A retry carries
+the run's `X-CloudScheduler-ScheduleTime`: the series whose model was written
+since then (by an earlier attempt) are counted as `already_trained` and left
+alone, so the retries of a long run end. A model that
 raised is listed under `errors` and logged, but answers 200: retrying would
 repeat the same bug on every series.
 """
@@ -19,9 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from metricwatch.api.http import endpoint, json_response
+from metricwatch.api.http import SCHEDULE_HEADER, endpoint, json_response
 from metricwatch.errors import InvalidInput
 from metricwatch.runtime import Runtime
+from metricwatch.timeutil import parse_utc
 
 
 @endpoint("POST", "GET")
@@ -30,6 +33,8 @@ def train(request: Any, runtime: Runtime) -> Any:
     if unknown:
         raise InvalidInput(f"unknown parameter(s) {unknown}; expected ['metric']", field=unknown[0])
     metric = request.args.get("metric") or None
-    summary = runtime.detector.train(metric, time_budget=runtime.settings.train_deadline_seconds)
+    scheduled = request.headers.get(SCHEDULE_HEADER)
+    summary = runtime.detector.train(metric, time_budget=runtime.settings.train_deadline_seconds,
+                                     trained_since=parse_utc(scheduled, SCHEDULE_HEADER) if scheduled else None)
     status = 503 if summary.stopped else 500 if summary.failed else 200
     return json_response(summary.to_dict(), status)

@@ -29,6 +29,7 @@ from metricwatch.store.base import MetricStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)  # the write time of a model that does not exist
 
 
 @dataclass
@@ -40,7 +41,8 @@ class TrainSummary:
     a model raised, a bug a retry would only repeat. `stopped` says why the
     run ended early (MongoDB became unreachable, or the time budget was
     spent): the `not_reached` series are neither trained nor skipped, and the
-    run is worth a retry.
+    run is worth a retry. `already_trained`: series an earlier attempt of the
+    same scheduled run trained, left alone by its retry.
     """
 
     models: list[dict[str, Any]] = field(default_factory=list)
@@ -48,15 +50,19 @@ class TrainSummary:
     failed: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     stopped: str | None = None
-    not_reached: int = 0
+    not_reached: int | None = 0  # None: MongoDB went away before every metric's label sets were listed
+    already_trained: int | None = None  # series an earlier attempt of the same scheduled run trained
     seconds: float = 0.0
+    stop_level: int = logging.ERROR
 
-    def stop(self, why: str, not_reached: int) -> None:
-        self.stopped, self.not_reached = why, not_reached
+    def stop(self, why: str, not_reached: int | None, level: int = logging.ERROR) -> None:
+        self.stopped, self.not_reached, self.stop_level = why, not_reached, level
 
     def to_dict(self) -> dict[str, Any]:
         body = {"models": self.models, "skipped": self.skipped, "failed": self.failed, "errors": self.errors,
                 "seconds": round(self.seconds, 3)}
+        if self.already_trained is not None:
+            body["already_trained"] = self.already_trained
         return body if self.stopped is None else {**body, "stopped": self.stopped, "not_reached": self.not_reached}
 
     def log(self) -> None:
@@ -65,10 +71,15 @@ class TrainSummary:
             log.warning("training skipped %s", entry)
         for entry in self.failed + self.errors:
             log.error("training failed %s", entry)
-        log.log(logging.ERROR if self.failed or self.errors or self.stopped else logging.INFO,
+        level = logging.ERROR if self.failed or self.errors else self.stop_level if self.stopped else logging.INFO
+        log.log(level,
                 "training done in %.1f s: %d models written, %d skipped, %d failed, %d model errors%s", self.seconds,
                 len(self.models), len(self.skipped), len(self.failed), len(self.errors),
-                f"; stopped early, {self.not_reached} series not reached: {self.stopped}" if self.stopped else "")
+                f"; stopped early, {_count(self.not_reached)} series not reached: {self.stopped}" if self.stopped else "")
+
+
+def _count(n: int | None) -> str:
+    return "an unknown number of" if n is None else str(n)
 
 
 def _read(summary: TrainSummary, where: dict[str, Any], what: str, read: Callable[[], T]) -> T | None:
@@ -100,35 +111,53 @@ class Detector:
         return model_object_name(watched.name, watched.model, labels)
 
     # -- training ---------------------------------------------------------------------------
-    def train(self, metric: str | None = None, time_budget: float | None = None) -> TrainSummary:
+    def train(self, metric: str | None = None, time_budget: float | None = None,
+              trained_since: datetime | None = None) -> TrainSummary:
         """Train every watched metric (or one), one model per label set seen in its interval.
 
         Series go stalest model first (none yet, then oldest), and no new one
         starts once `time_budget` seconds have passed: a run too long for its
         function's timeout stops cleanly with `stopped`, and the retry
         continues with the series it did not reach instead of starting over.
+        A series whose model was written at or after `trained_since` (the
+        scheduled time a retry carries) was trained by an earlier attempt of
+        the same run and is left alone, so the retries of a long run end.
         """
         if metric is not None and metric not in self.catalog:
             raise NotFound(f"metric {metric!r} is not listed in the detection metrics file", field="metric")
         started, summary = self.timer(), TrainSummary()
-        queue: list[tuple[WatchedMetric, dict[str, str]]] = []
+        queue: list[tuple[WatchedMetric, dict[str, str]]] | None = None
         reached = 0
         try:
-            for watched in ([self.catalog[metric]] if metric else self.catalog.values()):
-                queue += [(watched, labels) for labels in self._label_sets(watched, summary)]
-            queue = self._stalest_first(queue)
+            queue = self._queue([self.catalog[metric]] if metric else list(self.catalog.values()), trained_since,
+                                summary)
             for reached, (watched, labels) in enumerate(queue):
                 if reached and time_budget is not None and self.timer() - started >= time_budget:
                     summary.stop(f"time budget of {time_budget:g} s spent; the series not reached keep "
-                                 "their previous models and go first in the next run", len(queue) - reached)
+                                 "their previous models and go first in the next run", len(queue) - reached,
+                                 logging.WARNING)
                     break
                 log.info("training %s %s (%d/%d series)", watched.name, labels, reached + 1, len(queue))
                 self._train_series(watched, labels, summary)
         except StoreUnavailable as exc:  # every later series would fail the same way
-            summary.stop(exc.message, len(queue) - reached)  # of the series listed before it went away
+            summary.stop(exc.message, None if queue is None else len(queue) - reached)
         summary.seconds = self.timer() - started
         summary.log()
         return summary
+
+    def _queue(self, metrics: list[WatchedMetric], trained_since: datetime | None,
+               summary: TrainSummary) -> list[tuple[WatchedMetric, dict[str, str]]]:
+        """Every series to train, stalest model first; those trained since `trained_since` left out."""
+        queue = [(watched, labels) for watched in metrics for labels in self._label_sets(watched, summary)]
+        updated = self._updated()
+
+        def written(item: tuple[WatchedMetric, dict[str, str]]) -> datetime:
+            return updated.get(self.object_name(*item), _NEVER)
+
+        if trained_since is not None:
+            stale = [item for item in queue if written(item) < trained_since]
+            summary.already_trained, queue = len(queue) - len(stale), stale
+        return sorted(queue, key=written)
 
     def _label_sets(self, watched: WatchedMetric, summary: TrainSummary) -> list[dict[str, str]]:
         start = self.clock() - watched.train_interval
@@ -138,20 +167,13 @@ class Detector:
             summary.skipped.append({"metric": watched.name, "reason": f"no points since {start.isoformat()}"})
         return label_sets or []
 
-    def _stalest_first(self, queue: list[tuple[WatchedMetric, dict[str, str]]]
-                       ) -> list[tuple[WatchedMetric, dict[str, str]]]:
-        """Series without a model first, then by their model's age; in catalog order if the bucket cannot list."""
+    def _updated(self) -> dict[str, datetime]:
+        """When each model was written; empty (catalog order, everything retrained) if the bucket cannot list."""
         try:
-            updated = self.models.updated()
+            return self.models.updated()
         except Exception:  # ordering is an optimisation: saving will report a broken bucket series by series
             log.warning("could not list the model store; training in catalog order", exc_info=True)
-            return queue
-
-        def age(item: tuple[WatchedMetric, dict[str, str]]) -> tuple[bool, datetime]:
-            when = updated.get(self.object_name(*item))
-            return when is not None, when or datetime.min.replace(tzinfo=timezone.utc)
-
-        return sorted(queue, key=age)
+            return {}
 
     def _train_series(self, watched: WatchedMetric, labels: dict[str, str], summary: TrainSummary) -> None:
         where = {"metric": watched.name, "labels": labels}

@@ -84,6 +84,17 @@ resource "google_cloudfunctions2_function" "fn" {
     }
   }
 
+  lifecycle {
+    precondition {
+      condition = alltrue([
+        for name, default in local.run_deadlines :
+        tonumber(lookup(local.setting_values, name, default)) + 10 <= local.manifests[each.key].timeout_seconds
+        if contains(local.manifests[each.key].env, name)
+      ])
+      error_message = "A run deadline (COLLECT_DEADLINE_SECONDS, TRAIN_DEADLINE_SECONDS) in var.settings must end at least 10 s before the function's timeout_seconds (its function.json)."
+    }
+  }
+
   depends_on = [
     google_project_service.apis,
     google_secret_manager_secret_iam_member.accessor,

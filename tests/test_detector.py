@@ -311,7 +311,7 @@ def test_a_model_store_that_cannot_list_leaves_the_catalog_order(store, tmp_path
 
 
 def test_a_run_stopped_by_its_deadline_answers_503_and_the_retry_trains_only_what_it_did_not_reach(
-        make_settings, collection):
+        make_settings, collection, caplog):
     """Cloud Scheduler's retry carries the run's scheduled time: models written since then are done."""
     runtime = build_runtime(make_settings(TRAIN_DEADLINE_SECONDS="15"), store=MongoMetricStore(collection))
     for user in ("ion", "maria", "zoe"):
@@ -322,9 +322,11 @@ def test_a_run_stopped_by_its_deadline_answers_503_and_the_retry_trains_only_wha
     status, body = call(train, runtime, method="POST", headers=scheduled)
     assert status == 503 and body["not_reached"] == 1 and "time budget of 15 s" in body["stopped"]
     assert body["already_trained"] == 0
-    status, body = call(train, runtime, method="POST", headers=scheduled)  # the retry
+    with caplog.at_level(logging.INFO):
+        status, body = call(train, runtime, method="POST", headers=scheduled)  # the retry
     assert status == 200 and [m["labels"]["user"] for m in body["models"]] == ["zoe"]
     assert body["already_trained"] == 2 and "stopped" not in body
+    assert "1 models written, 0 skipped, 0 failed, 0 model errors, 2 already trained by an earlier attempt" in caplog.text
 
 
 def test_a_run_without_a_scheduled_time_retrains_every_series(store, tmp_path):

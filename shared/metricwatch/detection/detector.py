@@ -73,8 +73,9 @@ class TrainSummary:
             log.error("training failed %s", entry)
         level = logging.ERROR if self.failed or self.errors else self.stop_level if self.stopped else logging.INFO
         log.log(level,
-                "training done in %.1f s: %d models written, %d skipped, %d failed, %d model errors%s", self.seconds,
+                "training done in %.1f s: %d models written, %d skipped, %d failed, %d model errors%s%s", self.seconds,
                 len(self.models), len(self.skipped), len(self.failed), len(self.errors),
+                f", {self.already_trained} already trained by an earlier attempt" if self.already_trained else "",
                 f"; stopped early, {_count(self.not_reached)} series not reached: {self.stopped}" if self.stopped else "")
 
 

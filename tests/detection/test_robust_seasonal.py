@@ -269,3 +269,54 @@ def test_a_row_as_rare_as_an_alarm_but_within_the_incident_says_it_was_silenced(
     assert spike["anomaly"] == -1 and spike["reason"] == "far_from_expected" and "silenced" not in spike
     assert outage["anomaly"] == 1 and outage["silenced"] == "far_from_expected" and "reason" not in outage
     assert "silenced" not in calm and "reason" not in calm
+
+
+def request_counts(days: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Requests per 5 minutes: Poisson around a daily wave, about 20 at midnight UTC and 200 at noon."""
+    ts = 1.7e9 - 1.7e9 % DAY + STEP * np.arange(int(days * DAY / STEP))
+    rate = 20.0 + 90.0 * (1.0 - np.cos(2 * np.pi * (ts % DAY) / DAY))
+    return ts, np.random.default_rng(seed).poisson(rate).astype(float), rate
+
+
+def test_a_count_metric_is_judged_by_the_noise_of_its_hour_not_of_the_whole_day() -> None:
+    ts, x, _ = request_counts(days=7, seed=0)
+    model = create_model("robust_seasonal").fit(ts, x)
+    night, noon = model.score(ts[:1], x[:1]), model.score(ts[144:145], x[144:145])
+    assert (night.upper - night.lower)[0] < 0.6 * (noon.upper - noon.lower)[0]  # the band follows the noise
+
+
+def test_a_dip_sized_to_the_quiet_hours_noise_is_found_at_night() -> None:
+    """A one-hour dip of 6 sigmas of the 02:00 noise; with one scale for the whole day, 9 of 16 were found."""
+    found = 0
+    for seed in range(16):
+        ts, x, rate = request_counts(days=8, seed=seed)
+        train, dip = 7 * 288, 7 * 288 + 24
+        x[dip:dip + 12] = np.maximum(x[dip:dip + 12] - 6.0 * np.sqrt(rate[dip:dip + 12]), 0.0)
+        verdicts = create_model("robust_seasonal").fit(ts[:train], x[:train]).score(ts, x, start=train).anomaly
+        found += bool((verdicts[dip - train: dip - train + 14] == -1).any())
+        assert (verdicts == -1).sum() == (verdicts[dip - train: dip - train + 36] == -1).sum()  # no other alarm
+    assert found >= 15
+
+
+def test_a_series_without_a_daily_profile_keeps_one_scale_for_the_day() -> None:
+    ts = 1.7e9 + STEP * np.arange(3 * 288)
+    x = np.random.default_rng(1).normal(100.0, 1.0, len(ts))
+    x[: len(ts) // 2] += np.random.default_rng(2).normal(0.0, 3.0, len(ts) // 2)  # noisier, but not by hour
+    assert create_model("robust_seasonal").fit(ts, x)._daily_scale is None
+
+
+def test_homoscedastic_noise_gets_about_the_days_scale_at_every_hour() -> None:
+    ts, x = seasonal_series(days=7.0, spike_at=None, seed=5)
+    model = create_model("robust_seasonal").fit(ts, x)
+    assert model._daily_scale is not None
+    assert np.all(np.abs(np.log(model._daily_scale.relative)) < 0.2)
+
+
+def test_a_model_file_saved_before_the_hourly_scale_existed_still_scores() -> None:
+    ts, x, _ = request_counts(days=3, seed=0)
+    model = create_model("robust_seasonal").fit(ts[:576], x[:576])
+    state = dict(model.__dict__)
+    del state["_daily_scale"]
+    old = type(model).__new__(type(model))
+    old.__setstate__(state)
+    assert old._daily_scale is None and np.all(np.isfinite(old.score(ts, x, start=576).score))

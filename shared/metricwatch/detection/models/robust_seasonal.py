@@ -33,6 +33,7 @@ from typing import ClassVar
 import numpy as np
 
 from metricwatch.detection.models.base import OUTLIER, Scores, verdicts
+from metricwatch.detection.models.daily_scale import DailyScale, fit_daily_scale
 from metricwatch.detection.models.rolling import (
     lagged, robust_spread, run_lengths, sampling_step, trailing_max, trailing_mean, trailing_median)
 from metricwatch.detection.models.recurring import Recurrence, fit_recurrence
@@ -121,18 +122,21 @@ class RobustSeasonalModel:
         self._stuck_limit = float(min_stuck)
         self._refractory = max_refractory  # rows; set from the sampling step at training
         self._recurrence: Recurrence | None = None
+        self._daily_scale: DailyScale | None = None
 
     def __setstate__(self, state: dict) -> None:
         """Model files saved before `recurring_days` existed load as trained: without it."""
         state.setdefault("recurring_days", 0)
         state.setdefault("_recurrence", None)
+        state.setdefault("_daily_scale", None)
         self.__dict__.update(state)
 
     def _deviations(self, timestamps: np.ndarray, values: np.ndarray,
                     seasonal: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """Expected value, residual, de-seasonalised jump and shift of every row, from earlier rows only.
 
-        The shift is the mean of the last `shift_window` rows minus the level
+        The residual is in units of its hour's noise (`daily_scale.py`). The
+        shift is the mean of the last `shift_window` rows minus the level
         just before the first of them: a change that lasts, which the level
         would have followed by the time it is judged row by row.
         """
@@ -141,7 +145,10 @@ class RobustSeasonalModel:
         y = values - seasonal
         level = trailing_median(y, self.level_window)
         shift = trailing_mean(y, self.shift_window) - lagged(level, self.shift_window - 1)
-        return seasonal + level, y - level, np.diff(y, prepend=y[:1]), shift
+        return seasonal + level, (y - level) / self._hour_scale(timestamps), np.diff(y, prepend=y[:1]), shift
+
+    def _hour_scale(self, timestamps: np.ndarray) -> np.ndarray | float:
+        return 1.0 if self._daily_scale is None else self._daily_scale.at(timestamps)
 
     def fit(self, timestamps: np.ndarray, values: np.ndarray) -> "RobustSeasonalModel":
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
@@ -152,7 +159,11 @@ class RobustSeasonalModel:
             raise ModelError("training data holds non-finite values or timestamps")
         self._profile = fit_profile(ts, x, self.seasonality, self.min_seasonal_gain)
         seasonal = held_out(ts, x, self._profile)
+        self._daily_scale = None
         _, resid, jump, shift = self._deviations(ts, x, seasonal)
+        if self._profile is not FLAT:  # a time-of-day pattern in the level: look for one in the noise
+            self._daily_scale = fit_daily_scale(ts[self.level_window:], resid[self.level_window:])
+            resid = resid / self._hour_scale(ts)
         warm = self.level_window + self.shift_window
         deviations = (resid[self.level_window:], jump[1:], shift[warm:])
         floor = 1e-6 * max(float(np.median(np.abs(x))), 1e-9)
@@ -199,7 +210,7 @@ class RobustSeasonalModel:
         alarm = self.alert_digits / self.max_digits
         if self.quiet_points:
             score = np.where(trailing_max(raw, self.quiet_points, start) >= alarm, 0.0, score)
-        exp, half = expected[start:], self.band_z * self._scales[0]
+        exp, half = expected[start:], self.band_z * self._scales[0] * self._hour_scale(ts[start:])
         anomaly = verdicts(score, alarm)
         silenced = (raw[start:] >= alarm) & (anomaly != OUTLIER)  # as rare as an alarm, within an incident
         return Scores(score=score, anomaly=anomaly, expected=exp, lower=exp - half, upper=exp + half,

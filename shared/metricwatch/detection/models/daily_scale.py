@@ -22,6 +22,11 @@ DAY = 86400.0
 BINS = 24
 PRIOR_ROWS = 50.0  # rows of an hour that count as much as the whole day's scale
 MIN_ROWS = 5  # fewer rows in an hour than this: the day's scale
+# An hour is judged at most 4 times quieter than the day. A metric at 0 nearly every night has a
+# night noise of 0 by its median; divided by it, every stray count at night was an alarm (12 in
+# 10 series-weeks of such a metric, against none with one scale for the day). NAB: 66.5 / 58.4 / 71.6
+# with it, 66.4 / 58.2 / 71.5 without; bench-shapes unchanged.
+MIN_RATIO = 0.25
 
 
 @dataclass
@@ -47,6 +52,6 @@ def fit_daily_scale(timestamps: np.ndarray, resid: np.ndarray) -> DailyScale | N
     for hour in range(BINS):
         rows = size[hours == hour]
         if len(rows) >= MIN_ROWS:
-            ratio = max(float(np.median(rows)) / day, 1e-3)
+            ratio = max(float(np.median(rows)) / day, MIN_RATIO)
             log_rel[hour] = len(rows) / (len(rows) + PRIOR_ROWS) * np.log(ratio)
     return DailyScale(np.exp(log_rel))

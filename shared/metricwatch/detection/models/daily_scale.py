@@ -7,7 +7,7 @@ daytime's noise, and the day's ordinary noise looks rare. The residuals are
 divided by their hour's scale relative to the day's (the median absolute
 residual of that hour of the training days over the whole day's), shrunk
 toward 1 by `PRIOR_ROWS`, so an hour with few rows (hourly data) keeps
-nearly the day's scale. Only fitted where the series has a daily profile:
+nearly the day's scale, and never below `MIN_RATIO` of it. Only fitted where the series has a daily profile:
 for a series without one, 24 scales from a week of data add only noise
 (measured on NAB: 37 more false positives). Hours are UTC, as the profile's.
 """

@@ -33,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 
 from metricwatch.detection.models.base import OUTLIER, Scores, verdicts
-from metricwatch.detection.models.daily_scale import DailyScale, fit_daily_scale
+from metricwatch.detection.models.daily_scale import fit_hour_scales, hours
 from metricwatch.detection.models.rolling import (
     lagged, robust_spread, run_lengths, sampling_step, trailing_max, trailing_mean, trailing_median)
 from metricwatch.detection.models.recurring import Recurrence, fit_recurrence
@@ -122,13 +122,13 @@ class RobustSeasonalModel:
         self._stuck_limit = float(min_stuck)
         self._refractory = max_refractory  # rows; set from the sampling step at training
         self._recurrence: Recurrence | None = None
-        self._daily_scale: DailyScale | None = None
+        self._hour_scales: np.ndarray | None = None  # (24,): each UTC hour's noise over the day's
 
     def __setstate__(self, state: dict) -> None:
         """Model files saved before `recurring_days` existed load as trained: without it."""
         state.setdefault("recurring_days", 0)
         state.setdefault("_recurrence", None)
-        state.setdefault("_daily_scale", None)
+        state.setdefault("_hour_scales", None)
         self.__dict__.update(state)
 
     def _deviations(self, timestamps: np.ndarray, values: np.ndarray,
@@ -148,7 +148,7 @@ class RobustSeasonalModel:
         return seasonal + level, (y - level) / self._hour_scale(timestamps), np.diff(y, prepend=y[:1]), shift
 
     def _hour_scale(self, timestamps: np.ndarray) -> np.ndarray | float:
-        return 1.0 if self._daily_scale is None else self._daily_scale.at(timestamps)
+        return 1.0 if self._hour_scales is None else self._hour_scales[hours(timestamps)]
 
     def fit(self, timestamps: np.ndarray, values: np.ndarray) -> "RobustSeasonalModel":
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
@@ -159,10 +159,10 @@ class RobustSeasonalModel:
             raise ModelError("training data holds non-finite values or timestamps")
         self._profile = fit_profile(ts, x, self.seasonality, self.min_seasonal_gain)
         seasonal = held_out(ts, x, self._profile)
-        self._daily_scale = None
+        self._hour_scales = None
         _, resid, jump, shift = self._deviations(ts, x, seasonal)
         if self._profile is not FLAT:  # a time-of-day pattern in the level: look for one in the noise
-            self._daily_scale = fit_daily_scale(ts[self.level_window:], resid[self.level_window:])
+            self._hour_scales = fit_hour_scales(ts[self.level_window:], resid[self.level_window:])
             resid = resid / self._hour_scale(ts)
         warm = self.level_window + self.shift_window
         deviations = (resid[self.level_window:], jump[1:], shift[warm:])

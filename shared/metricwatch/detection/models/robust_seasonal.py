@@ -6,7 +6,8 @@ Why a point is flagged, in the words the verdict carries:
   de-seasonalised values, a level that follows shifts and drifts within
   `level_window / 2` rows;
 - band: expected +/- `band_z` robust standard deviations (MAD of the
-  training residuals);
+  training residuals), in units of the row's hour's noise where the series
+  has a daily profile (`daily_scale.py`);
 - surprise: how rare the row's |residual| is, or its |jump| from the previous
   row (de-seasonalised) when it moves away from the expected value, or the
   mean of the last `shift_window` rows against the level before them (a
@@ -125,7 +126,7 @@ class RobustSeasonalModel:
         self._hour_scales: np.ndarray | None = None  # (24,): each UTC hour's noise over the day's
 
     def __setstate__(self, state: dict) -> None:
-        """Model files saved before `recurring_days` existed load as trained: without it."""
+        """Model files saved before `recurring_days` or the hour scales existed load as trained: without them."""
         state.setdefault("recurring_days", 0)
         state.setdefault("_recurrence", None)
         state.setdefault("_hour_scales", None)

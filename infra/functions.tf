@@ -87,11 +87,11 @@ resource "google_cloudfunctions2_function" "fn" {
   lifecycle {
     precondition {
       condition = alltrue([
-        for name, default in local.run_deadlines :
-        tonumber(lookup(local.setting_values, name, default)) + 10 <= local.manifests[each.key].timeout_seconds
+        for name, deadline in local.run_deadlines :
+        tonumber(lookup(local.setting_values, name, deadline.default)) + deadline.margin <= local.manifests[each.key].timeout_seconds
         if contains(local.manifests[each.key].env, name)
       ])
-      error_message = "A run deadline (COLLECT_DEADLINE_SECONDS, TRAIN_DEADLINE_SECONDS) in var.settings must end at least 10 s before the function's timeout_seconds (its function.json)."
+      error_message = "A run deadline in var.settings must end before the function's timeout_seconds (its function.json): COLLECT_DEADLINE_SECONDS at least 10 s before, TRAIN_DEADLINE_SECONDS at least 120 s before (the series under way must finish)."
     }
   }
 

@@ -3,13 +3,15 @@ schedule-time header, retrying with backoff; and the dispatcher routes /<functio
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 from metricwatch.local.apps import Dispatcher
-from metricwatch.local.scheduler import LocalScheduler, backoff, next_fire
+from metricwatch.local.scheduler import LocalScheduler, _outcome, backoff, next_fire
 from metricwatch.schedule import ScheduledJob
+import requests
 from werkzeug.test import Client
 
 UTC = timezone.utc
@@ -101,3 +103,13 @@ def test_after_a_long_pause_missed_ticks_are_not_replayed(source):
     stop.set()
     thread.join(timeout=2)
     assert len(source.seen) == 1 and scheduler.upcoming["j"] == datetime(2026, 11, 20, 19, 1, tzinfo=UTC)
+
+
+
+def test_the_log_line_of_a_training_run_says_when_it_stopped_early_and_what_was_already_done():
+    resp = requests.Response()
+    resp.status_code = 503
+    resp._content = json.dumps({"models": [{}], "skipped": [], "failed": [], "errors": [], "already_trained": 2,
+                                 "stopped": "time budget of 1500 s spent", "not_reached": 3}).encode()
+    assert _outcome(resp) == ("models 1, skipped 0, failed 0, already trained 2; "
+                              "stopped (time budget of 1500 s spent), not reached 3")

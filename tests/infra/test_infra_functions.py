@@ -200,17 +200,20 @@ def test_a_collector_runs_one_attempt_at_a_time(function: str):
 
 
 DEADLINES = {s.env: s.default for s in SETTINGS if s.env.endswith("_DEADLINE_SECONDS")}
+MARGINS = {"COLLECT_DEADLINE_SECONDS": 10, "TRAIN_DEADLINE_SECONDS": 120}  # cut off / the series under way
 
 
-def test_terraform_knows_every_run_deadline_with_the_codes_default():
-    assert TF.locals["run_deadlines"] == DEADLINES and DEADLINES
+def test_terraform_knows_every_run_deadline_with_the_codes_default_and_its_margin():
+    assert TF.locals["run_deadlines"] == {name: {"default": default, "margin": MARGINS[name]}
+                                          for name, default in DEADLINES.items()}
 
 
 def test_terraform_refuses_a_run_deadline_that_would_outlive_its_function():
     """A run the platform kills mid-work says nothing; one that stops at its deadline answers with what it did."""
     condition = block(FN, "lifecycle")["precondition"][0]["condition"]
-    for piece in ("local.run_deadlines", "lookup(local.setting_values, name, default)",
-                  "+ 10 <= local.manifests[each.key].timeout_seconds", "contains(local.manifests[each.key].env, name)"):
+    for piece in ("local.run_deadlines", "lookup(local.setting_values, name, deadline.default)",
+                  "+ deadline.margin <= local.manifests[each.key].timeout_seconds",
+                  "contains(local.manifests[each.key].env, name)"):
         assert piece in condition
 
 
@@ -219,4 +222,4 @@ def test_the_default_deadlines_pass_that_check(function: str):
     manifest = load_manifest(ROOT / "functions" / function)
     for name, default in DEADLINES.items():
         if name in manifest.env:
-            assert float(default) + 10 <= manifest.timeout_seconds, (function, name)
+            assert float(default) + MARGINS[name] <= manifest.timeout_seconds, (function, name)

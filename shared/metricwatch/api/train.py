@@ -6,13 +6,15 @@ file); any other parameter is a 400, as on query.
 Answers 200 with what was written and what was skipped and why (a series whose
 data cannot make a model is skipped, not failed: retrying would not help);
 500 with the same summary when a series failed (writing its model to the
-bucket, reading its history), so Cloud Scheduler retries the run (training
-is idempotent: a retry rewrites the same objects); 503 with the summary so
+bucket, reading its history), so Cloud Scheduler retries the run (a retry
+retrains only what has no model written since the scheduled time); 503 with the summary so
 far, `stopped` and `not_reached` when MongoDB became unreachable mid-run or
 `TRAIN_DEADLINE_SECONDS` passed (no new series starts then). A retry carries
 the run's `X-CloudScheduler-ScheduleTime`: the series whose model was written
 since then (by an earlier attempt) are counted as `already_trained` and left
-alone, so the retries of a long run end. A model that
+alone, so the retries of a long run end. `already_trained` is in the answer
+whenever that header is (0 on a first attempt), `not_reached` only with
+`stopped`. A model that
 raised is listed under `errors` and logged, but answers 200: retrying would
 repeat the same bug on every series.
 """

@@ -50,10 +50,10 @@ class TrainSummary:
     failed: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     stopped: str | None = None
-    not_reached: int | None = 0  # None: MongoDB went away before every metric's label sets were listed
+    not_reached: int | None = None  # set with `stopped`; None then: MongoDB went away before listing finished
     already_trained: int | None = None  # series an earlier attempt of the same scheduled run trained
     seconds: float = 0.0
-    stop_level: int = logging.ERROR
+    stop_level: int = field(default=logging.ERROR, repr=False)  # how the totals line is logged when stopped
 
     def stop(self, why: str, not_reached: int | None, level: int = logging.ERROR) -> None:
         self.stopped, self.not_reached, self.stop_level = why, not_reached, level
@@ -164,9 +164,11 @@ class Detector:
         start = self.clock() - watched.train_interval
         label_sets = _read(summary, {"metric": watched.name}, "listing its label sets",
                            lambda: self.store.label_sets(watched.name, since=start))
-        if label_sets == []:
+        if label_sets is None:  # listed as failed
+            return []
+        if not label_sets:
             summary.skipped.append({"metric": watched.name, "reason": f"no points since {start.isoformat()}"})
-        return label_sets or []
+        return label_sets
 
     def _updated(self) -> dict[str, datetime]:
         """When each model was written; empty (catalog order, everything retrained) if the bucket cannot list."""

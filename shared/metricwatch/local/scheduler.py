@@ -51,7 +51,12 @@ def _outcome(resp: requests.Response) -> str:
     if isinstance(body, dict) and "stored" in body:
         return f"stored {body['stored']}, duplicates skipped {body.get('duplicates_skipped', 0)}"
     if isinstance(body, dict) and "models" in body:
-        return f"models {len(body['models'])}, skipped {len(body['skipped'])}, failed {len(body['failed'])}"
+        told = f"models {len(body['models'])}, skipped {len(body['skipped'])}, failed {len(body['failed'])}"
+        if body.get("already_trained"):
+            told += f", already trained {body['already_trained']}"
+        if "stopped" in body:
+            told += f"; stopped ({body['stopped']}), not reached {body.get('not_reached')}"
+        return told
     return str(body)[:200]
 
 

@@ -219,6 +219,7 @@ def test_terraform_refuses_a_run_deadline_that_would_outlive_its_function():
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_the_default_deadlines_pass_that_check(function: str):
+    """So the trainer answers 503 with what it did, rather than being killed mid-series and saying nothing."""
     manifest = load_manifest(ROOT / "functions" / function)
     for name, default in DEADLINES.items():
         if name in manifest.env:

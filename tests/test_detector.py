@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import threading
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -14,7 +15,7 @@ from conftest import NOW, call, history
 from metricwatch.api.push import push
 from metricwatch.api.train import train
 from metricwatch.detection.catalog import WatchedMetric
-from metricwatch.detection.detector import Detector
+from metricwatch.detection.detector import Detector, TrainSummary
 from metricwatch.detection.models.robust_zscore import RobustZScoreModel
 from metricwatch.errors import StoreUnavailable
 from metricwatch.modelstore.cache import ModelCache
@@ -223,7 +224,7 @@ def test_a_store_outage_mid_run_answers_503_with_what_was_done(runtime, collecti
     runtime.detector.store = StoreGoingAway(runtime.detector.store, reads=1)
     status, body = call(train, runtime, method="POST")
     assert status == 503
-    assert [m["labels"] for m in body["models"]] == [{"user": "ion"}]
+    assert len(body["models"]) == 1  # the trainer trains several series at once: either may be the one
     assert body["stopped"] == "MongoDB is unreachable: AutoReconnect" and body["not_reached"] == 1
 
 
@@ -388,3 +389,83 @@ def test_a_run_stopped_by_its_budget_is_a_warning_in_the_log_not_an_error(store,
         detector.train(time_budget=5)
     done = [r for r in caplog.records if r.getMessage().startswith("training done")]
     assert [r.levelno for r in done] == [logging.WARNING]
+
+
+class StoreWaitingFor:
+    """A metric store whose history reads call `wait(labels)` first, to hold series in flight together."""
+
+    def __init__(self, store, wait):
+        self.store, self.wait = store, wait
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def series_points(self, name, labels, *args):
+        self.wait(labels)
+        return self.store.series_points(name, labels, *args)
+
+
+def test_the_trainer_trains_several_series_at_once(store, tmp_path):
+    """Reading history and writing models are waits on the network: the run overlaps them."""
+    for user in ("ion", "maria"):
+        seed(store, {"user": user})
+    both_reading = threading.Barrier(2, timeout=10)  # broken, and the run fails, unless both reads overlap
+    detector = make_detector(store, tmp_path)
+    detector.store = StoreWaitingFor(store, lambda labels: both_reading.wait())
+    summary = detector.train(workers=2)
+    assert [m["labels"]["user"] for m in summary.models] == ["ion", "maria"] and summary.failed == []
+
+
+def test_the_answer_lists_the_series_in_the_order_they_started_whichever_finished_first(store, tmp_path):
+    for user in ("ion", "maria", "zoe"):
+        seed(store, {"user": user})
+    later_done = threading.Event()
+
+    def ion_last(labels):
+        if labels["user"] == "ion":
+            assert later_done.wait(10)
+
+    detector = make_detector(store, tmp_path)
+    detector.store = StoreWaitingFor(store, ion_last)
+    detector.models.save = _saving_then(detector.models.save, "zoe", later_done)
+    summary = detector.train(workers=2)
+    assert [m["labels"]["user"] for m in summary.models] == ["ion", "maria", "zoe"]
+
+
+def _saving_then(save, user, event):
+    """`save`, setting `event` once the model of `user`'s series is written."""
+    def wrapped(name, data):
+        save(name, data)
+        if name.endswith(f"user={user}.joblib"):
+            event.set()
+    return wrapped
+
+
+def test_with_several_workers_no_series_starts_once_the_budget_is_spent(store, tmp_path):
+    for user in ("ion", "maria", "zoe"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    detector.timer = ticking(10.0)  # read at the start, then before each series after the first
+    summary = detector.train(time_budget=15, workers=3)
+    assert [m["labels"]["user"] for m in summary.models] == ["ion", "maria"]
+    assert summary.not_reached == 1 and summary.stopped.startswith("time budget of 15 s spent")
+    assert detector.models.names() == ["latency_robust_zscore_user=ion.joblib",
+                                       "latency_robust_zscore_user=maria.joblib"]
+
+
+def test_an_outage_under_several_workers_counts_every_series_it_interrupted_as_not_reached(store, tmp_path):
+    for user in ("ion", "maria", "zoe"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    detector.store = StoreGoingAway(store, reads=1)
+    summary = detector.train(workers=2)
+    assert len(summary.models) == 1 and len(detector.models.names()) == 1
+    assert summary.not_reached == 2 and summary.stopped == "MongoDB is unreachable: AutoReconnect"
+    assert summary.failed == summary.skipped == []
+
+
+def test_the_trainer_function_trains_as_many_series_at_once_as_train_workers_says(make_settings, collection):
+    runtime = build_runtime(make_settings(TRAIN_WORKERS="3"), store=MongoMetricStore(collection))
+    asked = []
+    runtime.detector.train = lambda *args, **kwargs: asked.append(kwargs["workers"]) or TrainSummary()
+    assert call(train, runtime, method="POST")[0] == 200 and asked == [3]

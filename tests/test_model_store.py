@@ -6,54 +6,22 @@ gcp-storage-emulator, started here as a subprocess.
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
+from gcs_emulator import gcs_emulator as start_emulator
 from metricwatch.errors import ConfigError
 from metricwatch.modelstore import open_model_store
 from metricwatch.modelstore.local import FileModelStore
-
-EMULATOR = Path(sys.executable).with_name("gcp-storage-emulator")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gcp-storage-emulator exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gcp-storage-emulator did not start listening")
 
 
 @pytest.fixture(scope="session")
 def gcs_emulator():
     """A storage emulator over real HTTP; yields its host:port."""
-    port = _free_port()
-    proc = subprocess.Popen([str(EMULATOR), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory",
-                             "--default-bucket", "models", "-q"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with start_emulator() as url:
+        yield url
 
 
 @pytest.fixture

@@ -129,6 +129,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRAIN_DEADLINE_SECONDS", "1500",
             "A training run starts no new series after this long and answers 503 with the number not reached, "
             "which the retry trains first (keep it under the trainer's timeout, 1800 s).", _positive_float),
+    Setting("TRAIN_WORKERS", "4",
+            "Series a training run trains at once: reading a series' history and writing its model are mostly "
+            "waits on MongoDB and the bucket, so a few at a time shorten a run (1: one at a time).",
+            _positive_int),
     Setting("QUERY_MAX_POINTS", "1000", "Most points one query page returns (the default page size).",
             _positive_int),
     Setting("PORT", "8080", "Port `make run` serves every function on, at http://127.0.0.1:PORT/<function> "
@@ -162,6 +166,7 @@ class Settings:
     source_timeout_seconds: float
     collect_deadline_seconds: float
     train_deadline_seconds: float
+    train_workers: int
     query_max_points: int
     port: int
 

@@ -37,6 +37,7 @@ def train(request: Any, runtime: Runtime) -> Any:
     metric = request.args.get("metric") or None
     scheduled = request.headers.get(SCHEDULE_HEADER)
     summary = runtime.detector.train(metric, time_budget=runtime.settings.train_deadline_seconds,
-                                     trained_since=parse_utc(scheduled, SCHEDULE_HEADER) if scheduled else None)
+                                     trained_since=parse_utc(scheduled, SCHEDULE_HEADER) if scheduled else None,
+                                     workers=runtime.settings.train_workers)
     status = 503 if summary.stopped else 500 if summary.failed else 200
     return json_response(summary.to_dict(), status)

@@ -10,7 +10,9 @@ watched, not trained yet, unreadable model) simply gets no verdict.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence, TypeVar
@@ -54,6 +56,11 @@ class TrainSummary:
     already_trained: int | None = None  # series an earlier attempt of the same scheduled run trained
     seconds: float = 0.0
     stop_level: int = field(default=logging.ERROR, repr=False)  # how the totals line is logged when stopped
+
+    def merge(self, part: "TrainSummary") -> None:
+        """Add one series' outcome (see `Detector._train_queue`)."""
+        for name in ("models", "skipped", "failed", "errors"):
+            getattr(self, name).extend(getattr(part, name))
 
     def stop(self, why: str, not_reached: int | None, level: int = logging.ERROR) -> None:
         self.stopped, self.not_reached, self.stop_level = why, not_reached, level
@@ -113,38 +120,79 @@ class Detector:
 
     # -- training ---------------------------------------------------------------------------
     def train(self, metric: str | None = None, time_budget: float | None = None,
-              trained_since: datetime | None = None) -> TrainSummary:
+              trained_since: datetime | None = None, workers: int = 1) -> TrainSummary:
         """Train every watched metric (or one), one model per label set seen in its interval.
 
-        Series go stalest model first (none yet, then oldest), and no new one
-        starts once `time_budget` seconds have passed: a run too long for its
-        function's timeout stops cleanly with `stopped`, and the retry
-        continues with the series it did not reach instead of starting over.
-        A series whose model was written at or after `trained_since` (the
-        scheduled time a retry carries) was trained by an earlier attempt of
-        the same run and is left alone, so the retries of a long run end.
+        Series go stalest model first (none yet, then oldest), `workers` at a
+        time, and no new one starts once `time_budget` seconds have passed: a
+        run too long for its function's timeout stops cleanly with `stopped`,
+        and the retry continues with the series it did not reach instead of
+        starting over. A series whose model was written at or after
+        `trained_since` (the scheduled time a retry carries) was trained by
+        an earlier attempt of the same run and is left alone, so the retries
+        of a long run end.
         """
         if metric is not None and metric not in self.catalog:
             raise NotFound(f"metric {metric!r} is not listed in the detection metrics file", field="metric")
         started, summary = self.timer(), TrainSummary()
-        queue: list[tuple[WatchedMetric, dict[str, str]]] | None = None
-        reached = 0
         try:
             queue = self._queue([self.catalog[metric]] if metric else list(self.catalog.values()), trained_since,
                                 summary)
-            for reached, (watched, labels) in enumerate(queue):
-                if reached and time_budget is not None and self.timer() - started >= time_budget:
-                    summary.stop(f"time budget of {time_budget:g} s spent; the series not reached keep "
-                                 "their previous models and go first in the next run", len(queue) - reached,
-                                 logging.WARNING)
-                    break
-                log.info("training %s %s (%d/%d series)", watched.name, labels, reached + 1, len(queue))
-                self._train_series(watched, labels, summary)
-        except StoreUnavailable as exc:  # every later series would fail the same way
-            summary.stop(exc.message, None if queue is None else len(queue) - reached)
+        except StoreUnavailable as exc:  # before every metric was listed: how many series remain is unknown
+            summary.stop(exc.message, None)
+        else:
+            self._train_queue(queue, started, time_budget, workers, summary)
         summary.seconds = self.timer() - started
         summary.log()
         return summary
+
+    def _train_queue(self, queue: list[tuple[WatchedMetric, dict[str, str]]], started: float,
+                     time_budget: float | None, workers: int, summary: TrainSummary) -> None:
+        """Train the series `workers` at a time, starting them in queue order; report them in that order.
+
+        Each series writes into its own part of the summary, merged in queue
+        order at the end, so the answer does not depend on which finished first.
+        """
+        parts: list[TrainSummary | None] = [None] * len(queue)
+        unreached: set[int] = set()  # started, but MongoDB went away under them
+        lock, cursor = threading.Lock(), iter(range(len(queue)))
+
+        def next_series() -> int | None:  # under `lock`: the stop checks and the queue are shared
+            if summary.stopped:
+                return None
+            i = next(cursor, None)
+            if i and time_budget is not None and self.timer() - started >= time_budget:
+                summary.stop(f"time budget of {time_budget:g} s spent; the series not reached keep their "
+                             "previous models and go first in the next run", None, logging.WARNING)
+                return None
+            return i
+
+        def work() -> None:
+            while True:
+                with lock:
+                    i = next_series()
+                if i is None:
+                    return
+                watched, labels = queue[i]
+                log.info("training %s %s (%d/%d series)", watched.name, labels, i + 1, len(queue))
+                part = parts[i] = TrainSummary()
+                try:
+                    self._train_series(watched, labels, part)
+                except StoreUnavailable as exc:  # every later series would fail the same way
+                    with lock:
+                        unreached.add(i)
+                        if not summary.stopped:
+                            summary.stop(exc.message, None)
+
+        workers = max(1, min(workers, len(queue)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="train") as pool:
+            for future in [pool.submit(work) for _ in range(workers)]:
+                future.result()  # a bug in the loop itself is raised here, not lost in a thread
+        for i, part in enumerate(parts):
+            if part is not None and i not in unreached:
+                summary.merge(part)
+        if summary.stopped:
+            summary.not_reached = sum(part is None for part in parts) + len(unreached)
 
     def _queue(self, metrics: list[WatchedMetric], trained_since: datetime | None,
                summary: TrainSummary) -> list[tuple[WatchedMetric, dict[str, str]]]:

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
 FUNCTIONS := $(patsubst functions/%/main.py,%,$(wildcard functions/*/main.py))
 
-.PHONY: help venv vendor test bench clean
+.PHONY: help venv vendor test bench bench-trainer clean
 
 help:  ## list targets
 	@grep -hE '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,6 +35,9 @@ test: venv vendor  ## run the whole test suite
 
 bench: venv  ## in-process push and model benchmarks (prints its figures)
 	$(PY) benchmarks/bench_push.py
+
+bench-trainer: venv  ## series trained per second by TRAIN_WORKERS (models to the GCS emulator)
+	$(PY) benchmarks/bench_trainer.py
 
 clean:  ## remove virtualenvs, vendored copies and local data
 	rm -rf $(VENV) $(CHECKOV_VENV) .data build $(addprefix functions/,$(addsuffix /metricwatch,$(FUNCTIONS))) $(addprefix functions/,$(addsuffix /resources,$(FUNCTIONS)))

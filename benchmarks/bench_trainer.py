@@ -87,7 +87,7 @@ def main() -> int:
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} cores; "
           f"{args.series} series x {POINTS} points, robust_seasonal; history reads delayed {args.read_ms:g} ms; "
           "models to gcp-storage-emulator over HTTP\n")
-    print("| TRAIN_WORKERS | seconds | series/s | speed-up |\n|---|---|---|---|")
+    print("| TRAIN_WORKERS | seconds | series/s | speed-up over the first row |\n|---|---|---|---|")
     with gcs_emulator() as url:
         os.environ["STORAGE_EMULATOR_HOST"] = url
         client = storage.Client(project="bench", credentials=AnonymousCredentials())

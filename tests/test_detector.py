@@ -183,14 +183,16 @@ class StoreGoingAway:
     """A metric store that becomes unreachable after `reads` history reads, as an Atlas failover looks."""
 
     def __init__(self, store, reads):
-        self.store, self.reads = store, reads
+        self.store, self.reads, self.lock = store, reads, threading.Lock()  # the trainer reads from threads
 
     def __getattr__(self, name):
         return getattr(self.store, name)
 
     def series_points(self, *args):
-        self.reads -= 1
-        if self.reads < 0:
+        with self.lock:
+            self.reads -= 1
+            gone = self.reads < 0
+        if gone:
             raise StoreUnavailable("MongoDB is unreachable: AutoReconnect")
         return self.store.series_points(*args)
 
@@ -216,15 +218,16 @@ def test_a_model_that_crashes_on_one_series_costs_that_series_only(store, tmp_pa
     assert "training done in" in caplog.text and "2 models written, 0 skipped, 0 failed, 1 model errors" in caplog.text
 
 
-def test_a_store_outage_mid_run_answers_503_with_what_was_done(runtime, collection):
+def test_a_store_outage_mid_run_answers_503_with_what_was_done(make_settings, collection):
     """The series trained before MongoDB went away are reported, and the run is marked for a retry."""
+    runtime = build_runtime(make_settings(TRAIN_WORKERS="1"), store=MongoMetricStore(collection))
     for user in ("ion", "maria"):
         seed(runtime.detector.store, {"user": user})
     runtime.detector.clock = lambda: NOW
     runtime.detector.store = StoreGoingAway(runtime.detector.store, reads=1)
     status, body = call(train, runtime, method="POST")
     assert status == 503
-    assert len(body["models"]) == 1  # the trainer trains several series at once: either may be the one
+    assert [m["labels"] for m in body["models"]] == [{"user": "ion"}]
     assert body["stopped"] == "MongoDB is unreachable: AutoReconnect" and body["not_reached"] == 1
 
 
@@ -458,3 +461,64 @@ def test_the_trainer_function_trains_as_many_series_at_once_as_train_workers_say
     asked = []
     runtime.detector.train = lambda *args, **kwargs: asked.append(kwargs["workers"]) or TrainSummary()
     assert call(train, runtime, method="POST")[0] == 200 and asked == [3]
+
+
+def budget_spent_at(limit, timer):
+    """`timer`, and an event set once it has read `limit` or more: the moment a budget of `limit` is spent."""
+    spent = threading.Event()
+
+    def read():
+        now = timer()
+        if now >= limit:
+            spent.set()
+        return now
+
+    return read, spent
+
+
+def test_a_series_under_way_when_the_budget_is_spent_still_finishes_and_is_reported(store, tmp_path):
+    for user in ("ion", "maria", "zoe"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    detector.timer, spent = budget_spent_at(15, ticking(10.0))  # 0 at the start, 10 before maria, 20 before zoe
+    detector.store = StoreWaitingFor(store, lambda labels: labels["user"] != "ion" or spent.wait(10))
+    summary = detector.train(time_budget=15, workers=2)
+    assert spent.is_set() and [m["labels"]["user"] for m in summary.models] == ["ion", "maria"]
+    assert summary.not_reached == 1 and summary.stopped.startswith("time budget of 15 s spent")
+
+
+def test_an_outage_after_the_budget_is_spent_is_what_the_run_reports(store, tmp_path, caplog):
+    """The retry must know MongoDB went away, not only that time ran out."""
+    for user in ("ion", "maria", "zoe"):
+        seed(store, {"user": user})
+    detector = make_detector(store, tmp_path)
+    detector.timer, spent = budget_spent_at(15, ticking(10.0))
+
+    def outage_once_the_budget_is_spent(labels):
+        if labels["user"] == "ion":
+            assert spent.wait(10)
+            raise StoreUnavailable("MongoDB is unreachable: AutoReconnect")
+
+    detector.store = StoreWaitingFor(store, outage_once_the_budget_is_spent)
+    with caplog.at_level(logging.INFO):
+        summary = detector.train(time_budget=15, workers=2)
+    assert summary.stopped == "MongoDB is unreachable: AutoReconnect"
+    assert [m["labels"]["user"] for m in summary.models] == ["maria"] and summary.not_reached == 2  # ion, zoe
+    assert [r.levelno for r in caplog.records if r.getMessage().startswith("training done")] == [logging.ERROR]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_unexpected_error_on_one_series_is_that_series_error_and_the_others_still_train(store, tmp_path, workers):
+    for user in ("ion", "maria", "zoe"):
+        seed(store, {"user": user})
+
+    def broken_for_maria(labels):
+        if labels["user"] == "maria":
+            raise ValueError("a document without a value")
+
+    detector = make_detector(store, tmp_path)
+    detector.store = StoreWaitingFor(store, broken_for_maria)
+    summary = detector.train(workers=workers)
+    assert [m["labels"]["user"] for m in summary.models] == ["ion", "zoe"] and summary.stopped is None
+    assert summary.errors == [{"metric": "latency", "labels": {"user": "maria"},
+                               "reason": "training: ValueError: a document without a value"}]

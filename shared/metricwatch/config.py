@@ -30,6 +30,13 @@ def _non_negative_int(raw: str) -> int:
     return value
 
 
+def _worker_count(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 16:  # past a few, threads only queue for the CPU and the connection pools
+        raise ValueError("must be a number of threads from 1 to 16")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 <= value <= 65535:
@@ -130,9 +137,9 @@ SETTINGS: tuple[Setting, ...] = (
             "A training run starts no new series after this long and answers 503 with the number not reached, "
             "which the retry trains first (keep it under the trainer's timeout, 1800 s).", _positive_float),
     Setting("TRAIN_WORKERS", "4",
-            "Series a training run trains at once: reading a series' history and writing its model are mostly "
-            "waits on MongoDB and the bucket, so a few at a time shorten a run (1: one at a time).",
-            _positive_int),
+            "Series a training run trains at once (1 to 16): threads overlap the waits on MongoDB and the bucket, "
+            "not the CPU work of fitting (see make bench-trainer); 1 trains one at a time.",
+            _worker_count),
     Setting("QUERY_MAX_POINTS", "1000", "Most points one query page returns (the default page size).",
             _positive_int),
     Setting("PORT", "8080", "Port `make run` serves every function on, at http://127.0.0.1:PORT/<function> "

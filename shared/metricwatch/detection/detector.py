@@ -10,10 +10,7 @@ watched, not trained yet, unreadable model) simply gets no verdict.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
@@ -21,6 +18,7 @@ from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.detection.models import create_model
 from metricwatch.detection.models.base import MIN_TRAIN_POINTS
 from metricwatch.detection.scoring import Verdict, context_for, group_by_series, score_series
+from metricwatch.detection.training import TrainingRun, TrainSummary
 from metricwatch.errors import InvalidInput, MetricwatchError, NotFound, StoreUnavailable
 from metricwatch.modelstore.base import ModelStore
 from metricwatch.modelstore.cache import ModelCache, dumps
@@ -32,62 +30,6 @@ from metricwatch.store.base import MetricStore
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)  # the write time of a model that does not exist
-
-
-@dataclass
-class TrainSummary:
-    """What a training run did, series by series: the answer to "why has this series no model?".
-
-    `skipped`: the data cannot make a model (too little of it); `failed`: the
-    bucket or MongoDB refused, which a retry of the run may get past; `errors`:
-    a model raised, a bug a retry would only repeat. `stopped` says why the
-    run ended early (MongoDB became unreachable, or the time budget was
-    spent): the `not_reached` series are neither trained nor skipped, and the
-    run is worth a retry. `already_trained`: series an earlier attempt of the
-    same scheduled run trained, left alone by its retry.
-    """
-
-    models: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    stopped: str | None = None
-    not_reached: int | None = None  # set with `stopped`; None then: MongoDB went away before listing finished
-    already_trained: int | None = None  # series an earlier attempt of the same scheduled run trained
-    seconds: float = 0.0
-    stop_level: int = field(default=logging.ERROR, repr=False)  # how the totals line is logged when stopped
-
-    def merge(self, part: "TrainSummary") -> None:
-        """Add one series' outcome (see `Detector._train_queue`)."""
-        for name in ("models", "skipped", "failed", "errors"):
-            getattr(self, name).extend(getattr(part, name))
-
-    def stop(self, why: str, not_reached: int | None, level: int = logging.ERROR) -> None:
-        self.stopped, self.not_reached, self.stop_level = why, not_reached, level
-
-    def to_dict(self) -> dict[str, Any]:
-        body = {"models": self.models, "skipped": self.skipped, "failed": self.failed, "errors": self.errors,
-                "seconds": round(self.seconds, 3)}
-        if self.already_trained is not None:
-            body["already_trained"] = self.already_trained
-        return body if self.stopped is None else {**body, "stopped": self.stopped, "not_reached": self.not_reached}
-
-    def log(self) -> None:
-        """One line a run, and one per series not trained, so a nightly run can be read in the logs."""
-        for entry in self.skipped:
-            log.warning("training skipped %s", entry)
-        for entry in self.failed + self.errors:
-            log.error("training failed %s", entry)
-        level = logging.ERROR if self.failed or self.errors else self.stop_level if self.stopped else logging.INFO
-        log.log(level,
-                "training done in %.1f s: %d models written, %d skipped, %d failed, %d model errors%s%s", self.seconds,
-                len(self.models), len(self.skipped), len(self.failed), len(self.errors),
-                f", {self.already_trained} already trained by an earlier attempt" if self.already_trained else "",
-                f"; stopped early, {_count(self.not_reached)} series not reached: {self.stopped}" if self.stopped else "")
-
-
-def _count(n: int | None) -> str:
-    return "an unknown number of" if n is None else str(n)
 
 
 def _read(summary: TrainSummary, where: dict[str, Any], what: str, read: Callable[[], T]) -> T | None:
@@ -141,58 +83,10 @@ class Detector:
         except StoreUnavailable as exc:  # before every metric was listed: how many series remain is unknown
             summary.stop(exc.message, None)
         else:
-            self._train_queue(queue, started, time_budget, workers, summary)
+            TrainingRun(queue, self._train_series, summary, self.timer, started, time_budget).run(workers)
         summary.seconds = self.timer() - started
         summary.log()
         return summary
-
-    def _train_queue(self, queue: list[tuple[WatchedMetric, dict[str, str]]], started: float,
-                     time_budget: float | None, workers: int, summary: TrainSummary) -> None:
-        """Train the series `workers` at a time, starting them in queue order; report them in that order.
-
-        Each series writes into its own part of the summary, merged in queue
-        order at the end, so the answer does not depend on which finished first.
-        """
-        parts: list[TrainSummary | None] = [None] * len(queue)
-        unreached: set[int] = set()  # started, but MongoDB went away under them
-        lock, cursor = threading.Lock(), iter(range(len(queue)))
-
-        def next_series() -> int | None:  # under `lock`: the stop checks and the queue are shared
-            if summary.stopped:
-                return None
-            i = next(cursor, None)
-            if i and time_budget is not None and self.timer() - started >= time_budget:
-                summary.stop(f"time budget of {time_budget:g} s spent; the series not reached keep their "
-                             "previous models and go first in the next run", None, logging.WARNING)
-                return None
-            return i
-
-        def work() -> None:
-            while True:
-                with lock:
-                    i = next_series()
-                if i is None:
-                    return
-                watched, labels = queue[i]
-                log.info("training %s %s (%d/%d series)", watched.name, labels, i + 1, len(queue))
-                part = parts[i] = TrainSummary()
-                try:
-                    self._train_series(watched, labels, part)
-                except StoreUnavailable as exc:  # every later series would fail the same way
-                    with lock:
-                        unreached.add(i)
-                        if not summary.stopped:
-                            summary.stop(exc.message, None)
-
-        workers = max(1, min(workers, len(queue)))
-        with ThreadPoolExecutor(workers, thread_name_prefix="train") as pool:
-            for future in [pool.submit(work) for _ in range(workers)]:
-                future.result()  # a bug in the loop itself is raised here, not lost in a thread
-        for i, part in enumerate(parts):
-            if part is not None and i not in unreached:
-                summary.merge(part)
-        if summary.stopped:
-            summary.not_reached = sum(part is None for part in parts) + len(unreached)
 
     def _queue(self, metrics: list[WatchedMetric], trained_since: datetime | None,
                summary: TrainSummary) -> list[tuple[WatchedMetric, dict[str, str]]]:

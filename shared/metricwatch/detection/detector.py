@@ -18,7 +18,7 @@ from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.detection.models import create_model
 from metricwatch.detection.models.base import MIN_TRAIN_POINTS
 from metricwatch.detection.scoring import Verdict, context_for, group_by_series, score_series
-from metricwatch.detection.training import TrainingRun, TrainSummary
+from metricwatch.detection.training import Series, TrainingRun, TrainSummary
 from metricwatch.errors import InvalidInput, MetricwatchError, NotFound, StoreUnavailable
 from metricwatch.modelstore.base import ModelStore
 from metricwatch.modelstore.cache import ModelCache, dumps
@@ -89,12 +89,12 @@ class Detector:
         return summary
 
     def _queue(self, metrics: list[WatchedMetric], trained_since: datetime | None,
-               summary: TrainSummary) -> list[tuple[WatchedMetric, dict[str, str]]]:
+               summary: TrainSummary) -> list[Series]:
         """Every series to train, stalest model first; those trained since `trained_since` left out."""
         queue = [(watched, labels) for watched in metrics for labels in self._label_sets(watched, summary)]
         updated = self._updated()
 
-        def written(item: tuple[WatchedMetric, dict[str, str]]) -> datetime:
+        def written(item: Series) -> datetime:
             return updated.get(self.object_name(*item), _NEVER)
 
         if trained_since is not None:

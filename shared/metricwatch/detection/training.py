@@ -1,10 +1,11 @@
 """A training run: which series it starts, a few at a time, and what it reports.
 
-Training one series is mostly waiting on MongoDB and the bucket, so a run
-trains a few at once. They start in queue order (stalest model first) and are
-reported in that order, whichever finishes first; none starts once the time
-budget is spent or MongoDB has gone away, and the ones not reached are counted
-so the answer says how much a retry has left.
+Training a series waits on MongoDB for its history and on the bucket for its
+model, so a run trains a few at once to overlap those waits. They start in
+queue order (stalest model first) and are reported in that order, whichever
+finishes first; none starts once the time budget is spent or MongoDB has gone
+away, and the ones not reached are counted so the answer says how much a
+retry has left.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ class TrainSummary:
     """What a training run did, series by series: the answer to "why has this series no model?".
 
     `skipped`: the data cannot make a model (too little of it); `failed`: the
-    bucket or MongoDB refused, which a retry of the run may get past; `errors`:
-    a model (or the trainer) raised on that series, a bug a retry would only repeat. `stopped` says why the
-    run ended early (MongoDB became unreachable, or the time budget was
-    spent): the `not_reached` series are neither trained nor skipped, and the
-    run is worth a retry. `already_trained`: series an earlier attempt of the
+    bucket or MongoDB refused, which a retry of the run may get past;
+    `errors`: a model (or the trainer) raised on that series, a bug a retry
+    would only repeat. `stopped` says why the run ended early (MongoDB became
+    unreachable, or the time budget was spent): the `not_reached` series are
+    neither trained nor skipped, and the run is worth a retry. `already_trained`: series an earlier attempt of the
     same scheduled run trained, left alone by its retry.
     """
 

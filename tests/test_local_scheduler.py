@@ -105,7 +105,6 @@ def test_after_a_long_pause_missed_ticks_are_not_replayed(source):
     assert len(source.seen) == 1 and scheduler.upcoming["j"] == datetime(2026, 11, 20, 19, 1, tzinfo=UTC)
 
 
-
 def test_the_log_line_of_a_training_run_says_when_it_stopped_early_and_what_was_already_done():
     resp = requests.Response()
     resp.status_code = 503

@@ -19,7 +19,6 @@ from metricwatch.detection.models.rolling import robust_spread
 from metricwatch.errors import ModelError
 
 
-
 class RobustZScoreModel:
     name: ClassVar[str] = "robust_zscore"
     context_points = 0

@@ -82,6 +82,7 @@ locals {
     METRICS_RETENTION_DAYS   = tostring(var.metrics_retention_days)
     MODEL_STORE_URL          = "gs://${google_storage_bucket.models.name}/${var.model_prefix}"
     LOG_LEVEL                = var.log_level
+    ALERT_EXTERNAL_URL       = var.alert_external_url
   }
   setting_values = merge(local.setting_defaults, var.settings)
 
@@ -89,9 +90,11 @@ locals {
   # tests/infra checks against shared/metricwatch/config.py), each with the margin it needs:
   # functions.tf refuses a value in var.settings that would let the platform kill a run mid-work,
   # with nothing said. A collector is cut off at its deadline; the trainer only starts no new
-  # series after it, so it needs room for the series under way.
+  # series after it, so it needs room for the series under way; notify sends nothing new after it
+  # (each send is bounded by the time left), then records what it did.
   run_deadlines = {
     COLLECT_DEADLINE_SECONDS = { default = "50", margin = 10 }
     TRAIN_DEADLINE_SECONDS   = { default = "1500", margin = 120 }
+    NOTIFY_DEADLINE_SECONDS  = { default = "45", margin = 10 }
   }
 }

@@ -159,3 +159,14 @@ variable "force_destroy_buckets" {
   type        = bool
   default     = false
 }
+
+variable "alert_external_url" {
+  description = "ALERT_EXTERNAL_URL: where people open metricwatch (the dashboard's base URL), used for the links in alerts. Empty: alerts carry no links."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alert_external_url == "" || can(regex("^https://", var.alert_external_url))
+    error_message = "alert_external_url must be empty or an https:// URL."
+  }
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metricwatch.api.query import parse_limit, parse_time
+from metricwatch.api.params import parse_limit, parse_time
 from metricwatch.errors import InvalidInput
 
 

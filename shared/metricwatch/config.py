@@ -142,6 +142,18 @@ SETTINGS: tuple[Setting, ...] = (
             _worker_count),
     Setting("QUERY_MAX_POINTS", "1000", "Most points one query page returns (the default page size).",
             _positive_int),
+    Setting("ALERTING_PATH", "resources/alerting.json",
+            "Alert receivers, routes and maintenance windows (see the README's Alerting section)."),
+    Setting("ALERT_EXTERNAL_URL", "",
+            "Where people open the system (its dashboard's base URL): alerts' externalURL and generatorURL links. "
+            "Empty: alerts carry no links."),
+    Setting("NOTIFY_DEADLINE_SECONDS", "45",
+            "A notify run sends nothing new after this long; the rest waits for the next run "
+            "(keep it under the job's attempt deadline, 60 s).", _positive_float),
+    Setting("NOTIFY_TIMEOUT_SECONDS", "5", "Timeout of each delivery to a receiver.", _positive_float),
+    Setting("NOTIFY_MAX_AGE_SECONDS", "86400",
+            "A notification still undelivered after this long is dropped, with an error log line naming it.",
+            _positive_int),
     Setting("PORT", "8080", "Port `make run` serves every function on, at http://127.0.0.1:PORT/<function> "
             "(0: any free port, printed at start).", _port),
 )
@@ -175,6 +187,11 @@ class Settings:
     train_deadline_seconds: float
     train_workers: int
     query_max_points: int
+    alerting_path: str
+    alert_external_url: str
+    notify_deadline_seconds: float
+    notify_timeout_seconds: float
+    notify_max_age_seconds: int
     port: int
 
 

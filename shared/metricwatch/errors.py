@@ -82,3 +82,17 @@ class ModelError(MetricwatchError):
     """A model could not be trained, saved or loaded."""
 
     status = 500
+
+
+class DeliveryFailed(MetricwatchError):
+    """A receiver did not take a notification (down, slow, 5xx); it stays in the outbox for a retry.
+
+    `unreachable`: the receiver did not answer at all (refused, timed out), so a run
+    stops trying it and defers its other notifications instead of waiting on each.
+    """
+
+    status = 502
+
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from metricwatch.alerting.tracker import IncidentTracker
 from metricwatch.detection.detector import Detector
 from metricwatch.points import Point
 from metricwatch.store.base import StoredPoint
@@ -18,14 +19,17 @@ def describe(stored: StoredPoint) -> dict[str, Any]:
     return out
 
 
-def score_and_store(detector: Detector, points: Sequence[Point]) -> list[StoredPoint]:
-    """Score all points first, then write them in one batch.
+def score_and_store(detector: Detector, points: Sequence[Point],
+                    incidents: IncidentTracker | None = None) -> tuple[list[StoredPoint], dict[str, int]]:
+    """Score all points first, write them in one batch, then advance their series' incidents.
 
     Invalid input never gets here (validation refuses the whole batch first), and
     a scoring failure writes nothing. If MongoDB refuses part of the batch, the
-    `StoreError` says how many points were written.
+    `StoreError` says how many points were written. Incidents move only after the
+    points are stored: an incident never stands on a point that was not kept.
     """
     verdicts = detector.score_points(points)
     stored = [StoredPoint(point=p, verdict=v) for p, v in zip(points, verdicts)]
     detector.store.insert(stored)
-    return stored
+    changes = incidents.track(stored) if incidents is not None else {}
+    return stored, changes

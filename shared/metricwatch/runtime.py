@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Mapping
 
+from metricwatch.alerting.rules import AlertingRules, load_rules
+from metricwatch.alerting.store import AlertStore, open_alert_store
+from metricwatch.alerting.tracker import IncidentTracker
 from metricwatch.config import Settings, environment, load_settings
 from metricwatch.detection.catalog import load_catalog
 from metricwatch.detection.detector import Detector
@@ -25,11 +28,21 @@ from metricwatch.store.base import MetricStore
 class Runtime:
     settings: Settings
     detector: Detector
-    environ: Mapping[str, str] = field(default_factory=dict)  # what collectors' `${VAR}` references read
+    rules: AlertingRules = AlertingRules()
+    environ: Mapping[str, str] = field(default_factory=dict)  # what `${VAR}` references (collectors, receivers) read
 
     @property
     def store(self) -> MetricStore:
         return self.detector.store
+
+    @cached_property
+    def alerts(self) -> AlertStore:
+        """Built on first use, so a function that never alerts never touches those collections."""
+        return open_alert_store(self.detector.store)
+
+    @cached_property
+    def incidents(self) -> IncidentTracker:
+        return IncidentTracker(self.alerts, self.rules)
 
 
 def build_runtime(settings: Settings, store: MetricStore | None = None,
@@ -47,7 +60,8 @@ def build_runtime(settings: Settings, store: MetricStore | None = None,
         models=models,
         cache=ModelCache(models, settings.model_refresh_seconds),
     )
-    return Runtime(settings=settings, detector=detector, environ=dict(environ or {}))
+    return Runtime(settings=settings, detector=detector, rules=load_rules(settings.alerting_path),
+                   environ=dict(environ or {}))
 
 
 @lru_cache(maxsize=1)

@@ -200,7 +200,8 @@ def test_a_collector_runs_one_attempt_at_a_time(function: str):
 
 
 DEADLINES = {s.env: s.default for s in SETTINGS if s.env.endswith("_DEADLINE_SECONDS")}
-MARGINS = {"COLLECT_DEADLINE_SECONDS": 10, "TRAIN_DEADLINE_SECONDS": 120}  # cut off / the series under way
+# cut off / the series under way / the outbox writes after the last send
+MARGINS = {"COLLECT_DEADLINE_SECONDS": 10, "TRAIN_DEADLINE_SECONDS": 120, "NOTIFY_DEADLINE_SECONDS": 10}
 
 
 def test_terraform_knows_every_run_deadline_with_the_codes_default_and_its_margin():

@@ -21,5 +21,5 @@ def push(request: Any, runtime: Runtime) -> Any:
                           max_skew=timedelta(seconds=settings.max_future_skew_seconds),
                           max_points=settings.max_batch_points,
                           max_age=timedelta(days=retention) if retention else None)
-    stored = score_and_store(runtime.detector, points)
-    return json_response({"stored": len(stored), "points": [describe(s) for s in stored]}, 201)
+    stored, incidents = score_and_store(runtime.detector, points, runtime.incidents)
+    return json_response({"stored": len(stored), "incidents": incidents, "points": [describe(s) for s in stored]}, 201)

@@ -21,42 +21,12 @@ from typing import Any
 from metricwatch.api.auth import bearer_token
 from metricwatch.api.http import endpoint
 from metricwatch.errors import InvalidInput
+from metricwatch.api.params import parse_label_filter, parse_limit, parse_time
 from metricwatch.ingest import describe
-from metricwatch.points import parse_labels, parse_name
+from metricwatch.points import parse_name
 from metricwatch.runtime import Runtime
-from metricwatch.timeutil import parse_utc
 
 PARAMS = {"metric", "labels", "start", "end", "limit", "cursor", "list"}
-
-
-def parse_time(raw: str | None, field: str) -> datetime | None:
-    return parse_utc(raw, field) if raw else None
-
-
-def parse_label_filter(raw: str | None) -> dict[str, str]:
-    """A JSON object, or `k=v,k2=v2`; validated as pushed labels are."""
-    if not raw:
-        return {}
-    if raw.lstrip().startswith("{"):
-        try:
-            labels = json.loads(raw)
-        except (ValueError, RecursionError):  # also numbers over 4,300 digits and deep nesting
-            raise InvalidInput("'labels' is not a valid JSON object", field="labels") from None
-    else:
-        pairs = [p.partition("=") for p in raw.split(",") if p]
-        if any(not sep for _, sep, _ in pairs):
-            raise InvalidInput("'labels' must be a JSON object or k=v pairs separated by commas", field="labels")
-        labels = {k.strip(): v.strip() for k, _, v in pairs}
-    return parse_labels(labels)
-
-
-def parse_limit(raw: str | None, most: int) -> int:
-    if not raw:
-        return most
-    limit = int(raw) if raw.isascii() and raw.isdigit() else 0
-    if not 1 <= limit <= most:
-        raise InvalidInput(f"'limit' must be an integer from 1 to {most}", field="limit")
-    return limit
 
 
 def encode_cursor(after: tuple[datetime, str] | None) -> str | None:

@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any, Mapping
 
 from metricwatch.collectors import http_json, mongo_query, prometheus
-from metricwatch.collectors.envref import has_reference, resolve
+from metricwatch.envref import has_reference, resolve
 from metricwatch.errors import ConfigError, InvalidInput
 from metricwatch.points import parse_labels, parse_name
 

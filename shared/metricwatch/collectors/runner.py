@@ -105,11 +105,11 @@ def run_collector(runtime: Runtime, name: str, at: datetime, environ: Mapping[st
     points, rejected = to_points(name, samples, at)
     existing = runtime.store.existing_series_at([p.series for p in points], at)
     fresh = [p for p in points if p.series not in existing]
-    stored = score_and_store(runtime.detector, fresh) if fresh else []
+    stored, incidents = score_and_store(runtime.detector, fresh, runtime.incidents) if fresh else ([], {})
     summary = {"collector": name, "schedule_time": at.isoformat(), "stored": len(stored),
                "duplicates_skipped": len(points) - len(fresh),
                "anomalies": sum(1 for s in stored if s.verdict and s.verdict.get("anomaly") == -1),
-               "points": [describe(s) for s in stored], "seconds": round(time.monotonic() - started, 3)}
+               "incidents": incidents, "points": [describe(s) for s in stored], "seconds": round(time.monotonic() - started, 3)}
     if rejected:
         summary["rejected"] = rejected
     log.info("collector %s at %s: %d stored, %d duplicates skipped, %d refused", name, at.isoformat(), len(stored),

@@ -3,7 +3,8 @@
 Same format as the original app: a list of entries with `name` (required),
 `train_params` (passed to the model's constructor) and `train_interval`
 (passed to `timedelta`, default 7 days), plus `model` to pick a model per
-metric. Anything else is refused with a message naming the entry, so a typo
+metric and `absent_after` (a timedelta object too) to open a no-data incident
+on a series that has sent nothing for that long. Anything else is refused with a message naming the entry, so a typo
 does not silently leave a metric unwatched.
 """
 
@@ -19,7 +20,7 @@ from metricwatch.detection.models import create_model
 from metricwatch.errors import ConfigError
 from metricwatch.points import NAME_RE
 
-ENTRY_FIELDS = frozenset({"name", "model", "train_params", "train_interval"})
+ENTRY_FIELDS = frozenset({"name", "model", "train_params", "train_interval", "absent_after"})
 DEFAULT_INTERVAL = {"days": 7}
 
 
@@ -29,6 +30,7 @@ class WatchedMetric:
     model: str
     train_params: dict[str, Any] = field(default_factory=dict)
     train_interval: timedelta = timedelta(days=7)
+    absent_after: timedelta | None = None
 
 
 def _entry(raw: Any, index: int, default_model: str) -> WatchedMetric:
@@ -57,11 +59,23 @@ def _entry(raw: Any, index: int, default_model: str) -> WatchedMetric:
         raise ConfigError(f"{where}: bad 'train_interval': {exc}") from None
     if delta <= timedelta(0):
         raise ConfigError(f"{where}: 'train_interval' must be positive")
+    absent = raw.get("absent_after")
+    if absent is not None and (not isinstance(absent, dict) or _positive(absent) is None):
+        raise ConfigError(f"{where}: 'absent_after' must be a positive timedelta object, e.g. {{\"minutes\": 30}}")
     try:
         create_model(model, params)  # fail now, not at 3 a.m. in the trainer
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc.message}") from None
-    return WatchedMetric(name=name, model=model, train_params=params, train_interval=delta)
+    return WatchedMetric(name=name, model=model, train_params=params, train_interval=delta,
+                         absent_after=_positive(absent) if absent is not None else None)
+
+
+def _positive(raw: dict[str, Any]) -> timedelta | None:
+    try:
+        delta = timedelta(**raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return delta if delta > timedelta(0) else None
 
 
 def parse_catalog(raw: Any, default_model: str) -> dict[str, WatchedMetric]:

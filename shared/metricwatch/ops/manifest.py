@@ -41,7 +41,7 @@ MEMORY = re.compile(r"[1-9][0-9]*(Mi|Gi)")
 VARIABLE = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
 PUBLIC_ENV = ("PUSH_TOKENS", "REQUIRE_PUSH_TOKENS")
 # Settings a deployment never sets: Cloud Run owns PORT; the paths name files shipped in the zip.
-NOT_DEPLOYED = {"PORT", "COLLECTORS_PATH", "DETECTION_METRICS_PATH", "SCHEDULE_PATH"}
+NOT_DEPLOYED = {"PORT", "COLLECTORS_PATH", "DETECTION_METRICS_PATH", "SCHEDULE_PATH", "ALERTING_PATH"}
 # Set by Cloud Run or the Functions Framework; a secret of that name would break the function.
 RESERVED = {"K_SERVICE", "K_REVISION", "K_CONFIGURATION", "FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE"}
 

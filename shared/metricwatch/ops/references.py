@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from metricwatch.collectors.declared import Declared
-from metricwatch.collectors.envref import REF
+from metricwatch.envref import REF
 from metricwatch.ops.manifest import Manifest
 
 

@@ -82,3 +82,7 @@ class MetricStore(Protocol):
     def metrics(self) -> dict[str, list[dict[str, str]]]:
         """Every metric name with its label sets, both sorted."""
         ...
+
+    def last_seen(self, name: str, since: datetime) -> dict[str, tuple[dict[str, str], datetime]]:
+        """Series key => (labels, time of its latest point), for the series of `name` seen since `since`."""
+        ...

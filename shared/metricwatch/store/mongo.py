@@ -152,3 +152,14 @@ class MongoMetricStore:
         for name, labels in (json.loads(k) for k in sorted(keys)):  # series keys sort by name, then labels
             out.setdefault(name, []).append(labels)
         return out
+
+    def last_seen(self, name: str, since: datetime) -> dict[str, tuple[dict[str, str], datetime]]:
+        """Each series of `name` with a point at or after `since`: its labels and its latest time.
+
+        `$group` runs on the server, so only one row per series comes back.
+        """
+        pipeline = [{"$match": {f"{META_FIELD}.name": name, TIME_FIELD: {"$gte": since}}},
+                    {"$group": {"_id": f"${META_FIELD}.series", "labels": {"$first": f"${META_FIELD}.labels"},
+                                "last": {"$max": f"${TIME_FIELD}"}}}]
+        with unavailable_as_503():
+            return {row["_id"]: (row["labels"], as_utc(row["last"])) for row in self.collection.aggregate(pipeline)}

@@ -1,0 +1,60 @@
+"""No-data incidents: a watched series with `absent_after` that has sent nothing for that long.
+
+The notify function sweeps every minute: per such metric, one aggregation
+(`MetricStore.last_seen`) gives each series' latest point over the metric's
+`train_interval`, the series it still has a model for. A series silent for
+longer than that is no longer looked for (it was retired, or renamed).
+The incident resolves when a point of the series arrives (`tracker.py`), or
+here if the point came in a way the tracker did not see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping
+
+from pymongo.errors import DuplicateKeyError
+
+from metricwatch.alerting.incidents import NO_DATA, active_key, fire, new_incident, resolve
+from metricwatch.alerting.store import AlertStore
+from metricwatch.detection.catalog import WatchedMetric
+from metricwatch.points import Point
+from metricwatch.store.base import MetricStore
+from metricwatch.store.mongo import unavailable_as_503
+
+
+def sweep_no_data(catalog: Mapping[str, WatchedMetric], metrics: MetricStore, alerts: AlertStore,
+                  now: datetime) -> dict[str, int]:
+    opened = resolved = 0
+    for watched in catalog.values():
+        if watched.absent_after is None:
+            continue
+        seen = metrics.last_seen(watched.name, now - max(watched.train_interval, 2 * watched.absent_after))
+        keys = {active_key(NO_DATA, series): series for series in seen}
+        with unavailable_as_503():
+            open_now = {d["active"]: d for d in alerts.incidents.find({"active": {"$in": list(keys)}})}
+        for key, series in keys.items():
+            labels, last = seen[series]
+            silent = now - last >= watched.absent_after
+            if silent and key not in open_now:
+                opened += _open(alerts, Point(watched.name, 0.0, last, labels), watched, now)
+            elif not silent and key in open_now:
+                resolve(open_now[key], last, now)
+                with unavailable_as_503():
+                    alerts.incidents.replace_one({"_id": open_now[key]["_id"]}, open_now[key])
+                resolved += 1
+    return {"opened": opened, "resolved": resolved}
+
+
+def _open(alerts: AlertStore, last_point: Point, watched: WatchedMetric, now: datetime) -> int:
+    doc: dict[str, Any] = new_incident(NO_DATA, last_point, now)
+    doc.update(peak={"score": None, "timestamp": last_point.timestamp, "value": None, "expected": None,
+                     "lower": None, "upper": None, "model": None, "reason": "no_data",
+                     "absent_after_seconds": watched.absent_after.total_seconds()})
+    fire(doc, now)
+    with unavailable_as_503():
+        try:
+            alerts.incidents.insert_one(doc)
+        except DuplicateKeyError:  # another run opened it first
+            return 0
+    return 1

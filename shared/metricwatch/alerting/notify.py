@@ -48,7 +48,8 @@ class Notifier:
         started, now = time.monotonic(), self.clock()
         no_data = sweep_no_data(self.catalog, self.metrics, self.store, now)
         silences = Silences(self.store).list(since=now)
-        planned = Planner(self.store, self.rules, self.environ, self.options.external_url).plan(silences, now)
+        planner = Planner(self.store, self.rules, self.environ, self.options.external_url)
+        planned = planner.plan(silences, now, deadline=started + self.options.deadline_seconds / 2)  # half to deliver
         outbox = Outbox(self.store, self.receiver, self.options.timeout_seconds, self.options.max_age)
         delivery = outbox.deliver(now, started + self.options.deadline_seconds)
         return {"no_data": no_data, **planned, **delivery.to_dict(), "seconds": round(time.monotonic() - started, 3)}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import BulkWriteError
 
 from metricwatch.store.mongo import MongoMetricStore, unavailable_as_503
 
@@ -38,6 +39,24 @@ class AlertStore:
             self.outbox.create_index("group_key", name="group")
             self.silences.create_index("ends_at", name="ends_at")
         return self
+
+
+DUPLICATE_KEY = 11000
+
+
+def insert_new(collection: Any, docs: list[dict[str, Any]]) -> int:
+    """Insert in one round trip; a document whose key exists already stays as it is (another
+    instance, or an earlier attempt of the same run, wrote it). Returns how many were new."""
+    if not docs:
+        return 0
+    with unavailable_as_503():
+        try:
+            return len(collection.insert_many(docs, ordered=False).inserted_ids)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            return exc.details.get("nInserted", 0)
 
 
 def open_alert_store(metrics: MongoMetricStore) -> AlertStore:

@@ -13,12 +13,10 @@ import copy
 from collections import defaultdict
 from typing import Any, Callable, Sequence
 
-from pymongo.errors import DuplicateKeyError
-
 from metricwatch.alerting.incidents import ANOMALY, NO_DATA, active_key, alert_labels, new_incident, on_anomaly, \
     on_normal, resolve
 from metricwatch.alerting.rules import AlertingRules
-from metricwatch.alerting.store import AlertStore
+from metricwatch.alerting.store import AlertStore, insert_new
 from metricwatch.store.base import StoredPoint
 from metricwatch.store.mongo import unavailable_as_503
 from metricwatch.timeutil import utcnow
@@ -78,23 +76,11 @@ class IncidentTracker:
         return done + ([doc] if doc is not None else [])
 
     def _write(self, changed: list[tuple[dict[str, Any], bool]], dropped: list[str]) -> None:
-        new = [doc for doc, is_new in changed if is_new]
+        """New incidents in one insert (one another instance opened meanwhile wins), then the changed ones."""
+        insert_new(self.store.incidents, [doc for doc, is_new in changed if is_new])
         with unavailable_as_503():
-            if new:
-                self._insert(new)
             for doc, is_new in changed:
                 if not is_new:
                     self.store.incidents.replace_one({"_id": doc["_id"]}, doc)
             if dropped:
                 self.store.incidents.delete_many({"_id": {"$in": dropped}})
-
-    def _insert(self, docs: list[dict[str, Any]]) -> None:
-        """Insert new incidents; one another instance opened for the same series meanwhile wins."""
-        try:
-            self.store.incidents.insert_many(docs, ordered=False)
-        except DuplicateKeyError:
-            pass  # the other instance's incident stands; its next point updates it
-        except Exception as exc:  # BulkWriteError holding only duplicate keys is the same race
-            errors = getattr(exc, "details", {}).get("writeErrors", [])
-            if not errors or any(e.get("code") != 11000 for e in errors):
-                raise

@@ -15,32 +15,14 @@ from werkzeug.test import EnvironBuilder
 from metricwatch.config import Settings, load_settings
 from metricwatch.runtime import Runtime, build_runtime
 from metricwatch.store import MongoMetricStore
+from metricwatch.store.memory import adapt_mongomock
 
 # Fixtures other test directories share, kept in plain modules so their helpers import too.
 from collectors.local_source import source  # noqa: E402,F401
 from store_fixtures import store  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _mongomock_takes_pymongo_4_bulk_operations() -> None:
-    """pymongo 4.11+ passes `sort` to a bulk builder's add_update/add_replace; mongomock 4.3 predates it.
-
-    This adapts the mock to the driver (an unsorted update is what it always did),
-    so production code calls `bulk_write` as it should on a real server.
-    """
-    builder = mongomock.collection.BulkOperationBuilder
-    for name in ("add_update", "add_replace"):
-        original = getattr(builder, name)
-
-        def adapted(self: Any, *args: Any, _original: Any = original, sort: Any = None, **kwargs: Any) -> Any:
-            assert sort is None, "mongomock cannot sort a bulk update"
-            return _original(self, *args, **kwargs)
-
-        setattr(builder, name, adapted)
-
-
-_mongomock_takes_pymongo_4_bulk_operations()
+adapt_mongomock()  # the same adaptation as make run's in-memory store (metricwatch/store/memory.py)
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 

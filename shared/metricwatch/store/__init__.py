@@ -32,6 +32,9 @@ def _memory_client() -> Any:
     except ImportError:  # a deployed function: mongomock is a dev dependency only
         raise ConfigError("MONGO_URL is empty: set it to the MongoDB connection string "
                           "(an in-memory store is for local runs only)", variable="MONGO_URL") from None
+    from metricwatch.store.memory import adapt_mongomock
+
+    adapt_mongomock()
     return mongomock.MongoClient(tz_aware=True)
 
 

@@ -16,7 +16,6 @@ else the `log` receiver.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from croniter import croniter
 from metricwatch.alerting.durations import parse_duration
 from metricwatch.alerting.matchers import Matcher, all_match, parse_matchers
 from metricwatch.envref import has_reference
+from metricwatch.declarations import read_declaration
 from metricwatch.errors import ConfigError
 
 KINDS = ("webhook", "slack", "alertmanager", "log")
@@ -187,12 +187,4 @@ def parse_rules(raw: Any) -> AlertingRules:
 
 
 def load_rules(path: str | Path) -> AlertingRules:
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise ConfigError(f"alerting file {path}: {exc.strerror}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"alerting file {path}: invalid JSON: {exc}") from None
-    return parse_rules(raw)
+    return parse_rules(read_declaration(path, "alerting"))

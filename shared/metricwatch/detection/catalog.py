@@ -10,13 +10,13 @@ does not silently leave a metric unwatched.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from metricwatch.detection.models import create_model
+from metricwatch.declarations import read_declaration
 from metricwatch.errors import ConfigError
 from metricwatch.points import NAME_RE
 
@@ -91,12 +91,4 @@ def parse_catalog(raw: Any, default_model: str) -> dict[str, WatchedMetric]:
 
 
 def load_catalog(path: str | Path, default_model: str) -> dict[str, WatchedMetric]:
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise ConfigError(f"detection metrics file {path}: {exc.strerror}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"detection metrics file {path}: invalid JSON: {exc}") from None
-    return parse_catalog(raw, default_model)
+    return parse_catalog(read_declaration(path, "detection metrics"), default_model)

@@ -75,6 +75,7 @@ def test_incidents_are_listed_newest_first_and_filtered_by_status(alerting):
     assert [i["labels"]["host"] for i in firing] == ["b"]
     every = send(runtime, "/incidents", query={"status": "all"})[1]["incidents"]
     assert [(i["labels"]["host"], i["status"]) for i in every] == [("b", "firing"), ("a", "resolved")]
+    assert every[1]["ends_at"] == "2026-11-20T10:04:00+00:00" and every[1]["peak"]["timestamp"].endswith("+00:00")
     assert send(runtime, "/incidents", query={"status": "open"})[0] == 400
 
 

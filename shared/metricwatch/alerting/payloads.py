@@ -6,6 +6,7 @@ it sends (`receivers.py`), so there is one source of truth per notification.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlencode
@@ -31,6 +32,13 @@ def number(value: float | None) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 0.01 or value == 0 else f"{value:.2g}"
 
 
+def band(lower: float, upper: float) -> str:
+    """Both ends at the precision the band's width calls for: `90–110`, `92–108`, `0.25–0.75`."""
+    width = abs(upper - lower)
+    decimals = 0 if width == 0 else min(4, max(0, 1 - math.floor(math.log10(width))))
+    return f"{lower:,.{decimals}f}–{upper:,.{decimals}f}"
+
+
 def series_name(incident: Mapping[str, Any]) -> str:
     labels = ",".join(f"{k}={v}" for k, v in sorted(incident["labels"].items()))
     return f"{incident['metric']}{{{labels}}}" if labels else incident["metric"]
@@ -46,9 +54,9 @@ def sentence(incident: Mapping[str, Any]) -> str:
     value, lower, upper = peak.get("value"), peak.get("lower"), peak.get("upper")
     where = ("above" if upper is not None and value is not None and value > upper else
              "below" if lower is not None and value is not None and value < lower else "unusual against")
-    band = f"{number(lower)}–{number(upper)}" if lower is not None and upper is not None else number(peak.get("expected"))
+    expected = band(lower, upper) if lower is not None and upper is not None else number(peak.get("expected"))
     tail = " (resolved)" if incident["status"] == "resolved" else ""
-    return f"{name} {number(value)} is {where} its expected {band} since {since}{tail}"
+    return f"{name} {number(value)} is {where} its expected {expected} since {since}{tail}"
 
 
 def annotations(incident: Mapping[str, Any]) -> dict[str, str]:

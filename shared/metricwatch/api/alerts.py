@@ -10,6 +10,7 @@ Same conventions as push and query: the PUSH_TOKENS bearer token, JSON errors na
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from metricwatch.alerting.silences import Silences, parse_silence
@@ -19,7 +20,7 @@ from metricwatch.api.params import parse_limit
 from metricwatch.errors import InvalidInput, MethodNotAllowed, NotFound
 from metricwatch.points import parse_name
 from metricwatch.runtime import Runtime
-from metricwatch.timeutil import utcnow
+from metricwatch.timeutil import as_utc, utcnow
 
 STATUSES = {"firing": {"status": "firing"}, "resolved": {"status": "resolved"},
             "all": {"status": {"$in": ["firing", "resolved"]}}}
@@ -43,7 +44,18 @@ def incidents(request: Any, runtime: Runtime) -> dict[str, Any]:
         query["metric"] = parse_name(request.args["metric"])
     limit = parse_limit(request.args.get("limit"), 1000) if request.args.get("limit") else 100
     found = runtime.alerts.incidents.find(query).sort("first_anomaly_at", -1).limit(limit)
-    return {"incidents": [{"id": d["_id"], **{k: d.get(k) for k in INCIDENT_FIELDS}} for d in found]}
+    return {"incidents": [_iso({"id": d["_id"], **{k: d.get(k) for k in INCIDENT_FIELDS}}) for d in found]}
+
+
+def _iso(value: Any) -> Any:
+    """Times as ISO 8601 UTC, as every other answer gives them, at any depth."""
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    return value
 
 
 def silences(request: Any, runtime: Runtime, silence_id: str) -> Any:

@@ -33,8 +33,9 @@ vendor:  ## copy the shared package and resources into every function directory
 test: venv vendor  ## run the whole test suite
 	$(PY) -m pytest
 
-bench: venv  ## in-process push and model benchmarks (prints its figures)
+bench: venv  ## in-process push, model and alerting benchmarks (prints its figures)
 	$(PY) benchmarks/bench_push.py
+	$(PY) benchmarks/bench_alerting.py
 
 bench-trainer: venv  ## series trained per second by TRAIN_WORKERS (models to the GCS emulator)
 	$(PY) benchmarks/bench_trainer.py

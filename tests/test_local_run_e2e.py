@@ -54,8 +54,10 @@ def write_declarations(tmp: Path) -> dict[str, str]:
          "attempt_deadline_seconds": 1800, "retry": RETRY}]))
     watch.write_text(json.dumps([{"name": name, "model": "robust_zscore", "train_params": {"z_threshold": 6}}
                                  for name in ("latency", "random")]))
-    return {"SCHEDULE_PATH": str(schedule), "DETECTION_METRICS_PATH": str(watch),
-            "MODEL_STORE_URL": f"file://{tmp / 'models'}", "MODEL_REFRESH_SECONDS": "0"}
+    alerting = tmp / "alerting.json"  # the committed file, without the 30 s group_wait
+    alerting.write_text(json.dumps({"route": {"group_by": ["alertname", "metric"], "group_wait": "0s"}}))
+    return {"SCHEDULE_PATH": str(schedule), "DETECTION_METRICS_PATH": str(watch), "ALERTING_PATH": str(alerting),
+            "MODEL_STORE_URL": f"file://{tmp / 'models'}", "MODEL_REFRESH_SECONDS": "0", "ALERT_WEBHOOK_URL": ""}
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def push_history_train_and_catch_an_outlier(base: str) -> None:
     assert [m["labels"] for m in trained["models"] if m["metric"] == "latency"] == [{"region": "eu"}]
     outlier = {"name": "latency", "value": 1000.0, "labels": {"region": "eu"}, "timestamp": now.isoformat()}
     pushed = requests.post(base + "/push", json=outlier, timeout=30).json()
-    assert pushed["points"][0]["anomaly"] == -1
+    assert pushed["points"][0]["anomaly"] == -1 and pushed["incidents"]["opened"] == 1
     page = requests.get(base + "/query", params={"metric": "latency", "labels": "region=eu",
                                                  "start": now.isoformat()}, timeout=30).json()
     [back] = page["points"]
@@ -138,6 +140,9 @@ def test_the_whole_system_runs_locally(local_system):
     banner = output(log)
     assert "IN MEMORY ONLY" in banner and f"{base}/query" in banner and "collect-random-fast" in banner
     push_history_train_and_catch_an_outlier(base)
+    notified = requests.post(base + "/notify", timeout=30)
+    assert notified.status_code == 200 and notified.json()["sent"] == 1, notified.text
+    assert "ALERT FIRING" in output(log) and "latency{region=eu} 1,000 is above its expected" in output(log)
     points = wait_for_scheduled_points(base)
     assert sorted(p["labels"]["user"] for p in points) == ["ion", "maria"]
     assert {datetime.fromisoformat(p["timestamp"]).second for p in points} == {0}  # stamped with the tick

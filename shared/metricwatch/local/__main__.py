@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from metricwatch.config import Settings
+from metricwatch.config import Settings, environment
 from metricwatch.errors import ConfigError, MetricwatchError
 from metricwatch.layout import function_names
 from metricwatch.local.apps import Dispatcher, load_apps
@@ -37,6 +37,8 @@ def banner(settings: Settings, base_url: str, names: list[str], jobs: list[Sched
     else:
         lines.append("store:  IN MEMORY ONLY (MONGO_URL is empty): every point is lost when this process stops")
     lines.append(f"models: {settings.model_store_url}")
+    lines.append(f"alerts: {settings.alerting_path}; with no routes, to ALERT_WEBHOOK_URL "
+                 f"({'set' if environment().get('ALERT_WEBHOOK_URL', '').strip() else 'unset: printed to this log'})")
     lines.append(f"schedule ({settings.schedule_path}):")
     lines += [f"  {job.name:<24} {job.cron:<14} {job.time_zone:<12} -> /{job.function}  "
               f"next {rfc3339(scheduler.upcoming[job.name])}" for job in jobs]

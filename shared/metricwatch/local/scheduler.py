@@ -57,6 +57,9 @@ def _outcome(resp: requests.Response) -> str:
         if "stopped" in body:
             told += f"; stopped ({body['stopped']}), not reached {body.get('not_reached')}"
         return told
+    if isinstance(body, dict) and "deferred" in body:  # notify
+        return (f"queued {body.get('queued')}, sent {body['sent']}, deferred {body['deferred']}, "
+                f"failed {len(body.get('failed', []))}, dropped {body.get('dropped')}")
     return str(body)[:200]
 
 

@@ -142,6 +142,9 @@ SETTINGS: tuple[Setting, ...] = (
             _worker_count),
     Setting("QUERY_MAX_POINTS", "1000", "Most points one query page returns (the default page size).",
             _positive_int),
+    Setting("QUERY_MAX_BUCKETS", "50000",
+            "Most rows one downsampled query returns over all its series (buckets times series); "
+            "more is refused with a 400 asking for fewer series or a coarser step.", _positive_int),
     Setting("ALERTING_PATH", "resources/alerting.json",
             "Alert receivers, routes and maintenance windows (see the README's Alerting section)."),
     Setting("ALERT_EXTERNAL_URL", "",
@@ -187,6 +190,7 @@ class Settings:
     train_deadline_seconds: float
     train_workers: int
     query_max_points: int
+    query_max_buckets: int
     alerting_path: str
     alert_external_url: str
     notify_deadline_seconds: float

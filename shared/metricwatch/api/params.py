@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from metricwatch.alerting.durations import parse_duration
+from metricwatch.downsample import Resolution
 from metricwatch.errors import InvalidInput
 from metricwatch.points import parse_labels
 from metricwatch.timeutil import parse_utc
@@ -34,7 +36,24 @@ def parse_label_filter(raw: str | None) -> dict[str, str]:
 def parse_limit(raw: str | None, most: int) -> int:
     if not raw:
         return most
-    limit = int(raw) if raw.isascii() and raw.isdigit() else 0
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
     if not 1 <= limit <= most:
         raise InvalidInput(f"'limit' must be an integer from 1 to {most}", field="limit")
     return limit
+
+
+def parse_resolution(step: str | None, max_points: str | None, most: int) -> Resolution | None:
+    """`step` (a duration) or `max_points` (1 to `most`), not both; None when neither asks to downsample."""
+    if step and max_points:
+        raise InvalidInput("give 'step' or 'max_points', not both", field="step")
+    if step:
+        try:
+            return Resolution(step=parse_duration(step))
+        except ValueError as exc:
+            raise InvalidInput(f"'step': {exc}", field="step") from None
+    if max_points:
+        budget = int(max_points) if max_points.isascii() and max_points.isdigit() and len(max_points) < 10 else 0
+        if not 2 <= budget <= most:
+            raise InvalidInput(f"'max_points' must be an integer from 2 to {most}", field="max_points")
+        return Resolution(max_points=budget)
+    return None

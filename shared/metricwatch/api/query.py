@@ -6,6 +6,10 @@
   `start` (inclusive) and `end` (exclusive) as ISO 8601 or epoch seconds,
   `limit` (at most QUERY_MAX_POINTS, the default). When more points follow,
   `next` is a cursor: repeat the same query with `cursor=<next>`.
+- `step` (a duration: `30s`, `5m`, `1h`) or `max_points` (a budget per series)
+  downsample on the server instead (`metricwatch.downsample`): per series, per
+  bucket, the mean, min, max and count of the values, the anomalies and peak
+  score, and the band. `anomalies=only` keeps only the points whose verdict was -1.
 
 Same conventions as push: the PUSH_TOKENS bearer token, JSON errors naming the parameter.
 """
@@ -18,15 +22,18 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from metricwatch.alerting.durations import show
 from metricwatch.api.auth import bearer_token
 from metricwatch.api.http import endpoint
 from metricwatch.errors import InvalidInput
-from metricwatch.api.params import parse_label_filter, parse_limit, parse_time
+from metricwatch.api.params import parse_label_filter, parse_limit, parse_resolution, parse_time
+from metricwatch.downsample import downsample
 from metricwatch.ingest import describe
 from metricwatch.points import parse_name
 from metricwatch.runtime import Runtime
 
-PARAMS = {"metric", "labels", "start", "end", "limit", "cursor", "list"}
+PARAMS = {"metric", "labels", "start", "end", "limit", "cursor", "list", "step", "max_points", "anomalies"}
+PAGING = ("limit", "cursor")
 
 
 def encode_cursor(after: tuple[datetime, str] | None) -> str | None:
@@ -46,6 +53,13 @@ def decode_cursor(raw: str | None) -> tuple[datetime, str] | None:
         raise InvalidInput("'cursor' does not come from a previous page", field="cursor") from None
 
 
+def _anomalies_only(raw: str | None) -> bool:
+    if raw not in (None, "only", "all"):
+        raise InvalidInput("'anomalies' can only be 'only' (points whose verdict was -1) or 'all'",
+                           field="anomalies")
+    return raw == "only"
+
+
 def _points(args: Any, runtime: Runtime) -> dict[str, Any]:
     try:
         name = parse_name(args["metric"])
@@ -55,8 +69,20 @@ def _points(args: Any, runtime: Runtime) -> dict[str, Any]:
     start, end = parse_time(args.get("start"), "start"), parse_time(args.get("end"), "end")
     if start and end and start >= end:
         raise InvalidInput("'start' must be before 'end'", field="start")
-    limit = parse_limit(args.get("limit"), runtime.settings.query_max_points)
-    page = runtime.store.find_points(name, labels, start, end, limit, decode_cursor(args.get("cursor")))
+    only = _anomalies_only(args.get("anomalies"))
+    settings = runtime.settings
+    resolution = parse_resolution(args.get("step"), args.get("max_points"), settings.query_max_points)
+    if resolution is not None:
+        paging = next((p for p in PAGING if p in args), None)
+        if paging:
+            raise InvalidInput(f"{paging!r} pages raw points; a downsampled answer ('step', 'max_points') "
+                               "is bounded and comes whole", field=paging)
+        page = downsample(runtime.store, name, labels, start, end, resolution, max_points=settings.query_max_points,
+                          max_rows=settings.query_max_buckets, anomalies_only=only)
+        return {"metric": name, "labels": labels, "step": show(page.step), "step_seconds": page.step.total_seconds(),
+                "series": [{"labels": s.labels, "buckets": [b.to_dict() for b in s.buckets]} for s in page.series]}
+    limit = parse_limit(args.get("limit"), settings.query_max_points)
+    page = runtime.store.find_points(name, labels, start, end, limit, decode_cursor(args.get("cursor")), only)
     return {"metric": name, "labels": labels, "count": len(page.points),
             "points": [describe(s) for s in page.points], "next": encode_cursor(page.after)}
 

@@ -7,12 +7,15 @@ against a MongoDB 5.0+ time-series collection); `open_store` picks it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Iterable, Protocol, runtime_checkable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, runtime_checkable
 
 import numpy as np
 
 from metricwatch.points import Point
+
+if TYPE_CHECKING:  # buckets.py reads points through query.py, which needs StoredPoint from here
+    from metricwatch.store.buckets import BucketsPage
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,20 @@ class MetricStore(Protocol):
         ...
 
     def find_points(self, name: str, labels: dict[str, str], start: datetime | None, end: datetime | None,
-                    limit: int, after: tuple[datetime, str] | None = None) -> PointsPage:
+                    limit: int, after: tuple[datetime, str] | None = None, anomalies_only: bool = False) -> PointsPage:
         """Points of a metric whose labels include `labels`, start <= time < end, in (time, id) order,
-        strictly after the position `after`; at most `limit` of them."""
+        strictly after the position `after`; at most `limit` of them (with `anomalies_only`, verdict -1 only)."""
+        ...
+
+    def buckets(self, name: str, labels: dict[str, str], start: datetime, end: datetime, step: timedelta,
+                limit: int, anomalies_only: bool = False) -> BucketsPage:
+        """Points as in `find_points`, downsampled on the server: per series, one row per `step`
+        (see `store.buckets`), series by series key and buckets in time order, at most `limit` rows."""
+        ...
+
+    def time_range(self, name: str, labels: dict[str, str], anomalies_only: bool = False
+                   ) -> tuple[datetime, datetime] | None:
+        """Times of the first and last point `find_points` would return, or None if there is none."""
         ...
 
     def metrics(self) -> dict[str, list[dict[str, str]]]:

@@ -20,7 +20,7 @@ import json
 import logging
 import uuid
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -30,6 +30,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 from metricwatch.errors import StoreError, StoreUnavailable
 from metricwatch.series import canonical_labels, series_id
 from metricwatch.store.base import PointsPage, SeriesData, StoredPoint
+from metricwatch.store.buckets import BucketsPage, buckets_pipeline, from_rows
 from metricwatch.store.query import META_FIELD, TIME_FIELD, from_document, points_query
 from metricwatch.timeutil import as_utc
 
@@ -136,14 +137,29 @@ class MongoMetricStore:
             return set(self.collection.distinct(f"{META_FIELD}.series", query))
 
     def find_points(self, name: str, labels: dict[str, str], start: datetime | None, end: datetime | None,
-                    limit: int, after: tuple[datetime, str] | None = None) -> PointsPage:
-        query = points_query(name, labels, start, end, after)
+                    limit: int, after: tuple[datetime, str] | None = None, anomalies_only: bool = False) -> PointsPage:
+        query = points_query(name, labels, start, end, after, anomalies_only)
         with unavailable_as_503():
             cursor = self.collection.find(query).sort([(TIME_FIELD, ASCENDING), ("_id", ASCENDING)])
             docs = list(cursor.limit(limit + 1))  # one more than asked says whether a next page exists
         page, more = docs[:limit], len(docs) > limit
         last = (page[-1][TIME_FIELD], str(page[-1]["_id"])) if more else None
         return PointsPage(points=[from_document(d) for d in page], after=last)
+
+    def buckets(self, name: str, labels: dict[str, str], start: datetime, end: datetime, step: timedelta,
+                limit: int, anomalies_only: bool = False) -> BucketsPage:
+        pipeline = buckets_pipeline(name, labels, start, end, step, anomalies_only, limit)
+        with unavailable_as_503():
+            rows = list(self.collection.aggregate(pipeline))
+        return BucketsPage(series=from_rows(rows[:limit]), step=step, truncated=len(rows) > limit)
+
+    def time_range(self, name: str, labels: dict[str, str], anomalies_only: bool = False
+                   ) -> tuple[datetime, datetime] | None:
+        pipeline = [{"$match": points_query(name, labels, None, None, None, anomalies_only)},
+                    {"$group": {"_id": None, "first": {"$min": f"${TIME_FIELD}"}, "last": {"$max": f"${TIME_FIELD}"}}}]
+        with unavailable_as_503():
+            rows = list(self.collection.aggregate(pipeline))
+        return (as_utc(rows[0]["first"]), as_utc(rows[0]["last"])) if rows else None
 
     def metrics(self) -> dict[str, list[dict[str, str]]]:
         with unavailable_as_503():

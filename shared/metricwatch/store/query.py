@@ -32,10 +32,13 @@ def _after(after: tuple[datetime, str]) -> dict[str, Any]:
 
 
 def points_query(name: str, labels: dict[str, str], start: datetime | None, end: datetime | None,
-                 after: tuple[datetime, str] | None) -> dict[str, Any]:
-    """Points of metric `name` whose labels include `labels`, in [start, end), after `after`."""
+                 after: tuple[datetime, str] | None, anomalies_only: bool = False) -> dict[str, Any]:
+    """Points of metric `name` whose labels include `labels`, in [start, end), after `after`;
+    with `anomalies_only`, only those whose verdict was -1."""
     query: dict[str, Any] = {f"{META_FIELD}.name": name}
     query.update({f"{META_FIELD}.labels.{k}": v for k, v in labels.items()})
+    if anomalies_only:
+        query["anomaly"] = -1
     window = {op: t for op, t in (("$gte", start), ("$lt", end)) if t is not None}
     if window:
         query[TIME_FIELD] = window

@@ -33,9 +33,10 @@ vendor:  ## copy the shared package and resources into every function directory
 test: venv vendor  ## run the whole test suite
 	$(PY) -m pytest
 
-bench: venv  ## in-process push, model and alerting benchmarks (prints its figures)
+bench: venv  ## in-process push, model, alerting and query benchmarks (prints their figures)
 	$(PY) benchmarks/bench_push.py
 	$(PY) benchmarks/bench_alerting.py
+	$(PY) benchmarks/bench_query.py
 
 bench-trainer: venv  ## series trained per second by TRAIN_WORKERS (models to the GCS emulator)
 	$(PY) benchmarks/bench_trainer.py

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from metricwatch.alerting.durations import show
 from metricwatch.errors import InvalidInput
 from metricwatch.store.base import MetricStore
 from metricwatch.store.buckets import BucketsPage, choose_step
@@ -34,14 +35,18 @@ def downsample(store: MetricStore, name: str, labels: dict[str, str], start: dat
                end: datetime | None, resolution: Resolution, *, max_points: int, max_rows: int,
                anomalies_only: bool = False) -> BucketsPage:
     """`max_points` caps the buckets per series and `max_rows` the rows in all (the settings)."""
+    if resolution.step is not None and resolution.step < SMALLEST_STEP:
+        raise InvalidInput("'step' must be at least 1s", field="step")
     if start is None or end is None:
         known = store.time_range(name, labels, anomalies_only)
         if known is None:
-            return BucketsPage(series=[], step=resolution.step or SMALLEST_STEP, truncated=False)
+            return _empty(resolution)
         start, end = start or known[0], end or known[1] + JUST_AFTER
         if start >= end:
-            return BucketsPage(series=[], step=resolution.step or SMALLEST_STEP, truncated=False)
-    step = resolution.step or choose_step(start, end, min(resolution.max_points or max_points, max_points))
+            return _empty(resolution)
+    step = resolution.step
+    if step is None:
+        step = choose_step(start, end, min(resolution.max_points or max_points, max_points))
     _check_step(step, start, end, max_points)
     page = store.buckets(name, labels, start, end, step, max_rows, anomalies_only)
     if page.truncated:
@@ -51,11 +56,13 @@ def downsample(store: MetricStore, name: str, labels: dict[str, str], start: dat
     return page
 
 
+def _empty(resolution: Resolution) -> BucketsPage:
+    return BucketsPage(series=[], step=resolution.step or SMALLEST_STEP, truncated=False)
+
+
 def _check_step(step: timedelta, start: datetime, end: datetime, max_points: int) -> None:
-    if step < SMALLEST_STEP:
-        raise InvalidInput("'step' must be at least 1s", field="step")
     buckets = (end - start) / step
     if buckets > max_points - 1:  # an unaligned range of n steps touches n + 1 buckets
-        raise InvalidInput(f"a step of {step} cuts this range into {buckets:,.0f} buckets, over the "
+        raise InvalidInput(f"a step of {show(step)} cuts this range into {buckets:,.0f} buckets, over the "
                            f"{max_points} a series may return (QUERY_MAX_POINTS): ask for a coarser 'step', "
                            "'max_points', or a shorter range", field="step")

@@ -159,7 +159,9 @@ class MongoMetricStore:
                     {"$group": {"_id": None, "first": {"$min": f"${TIME_FIELD}"}, "last": {"$max": f"${TIME_FIELD}"}}}]
         with unavailable_as_503():
             rows = list(self.collection.aggregate(pipeline))
-        return (as_utc(rows[0]["first"]), as_utc(rows[0]["last"])) if rows else None
+        if not rows or rows[0]["first"] is None:  # no point matched (mongomock answers a row of nulls)
+            return None
+        return as_utc(rows[0]["first"]), as_utc(rows[0]["last"])
 
     def metrics(self) -> dict[str, list[dict[str, str]]]:
         with unavailable_as_503():

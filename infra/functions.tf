@@ -20,7 +20,7 @@ resource "google_storage_bucket_object" "source" {
 }
 
 resource "google_cloudfunctions2_function" "fn" {
-  #checkov:skip=CKV_GCP_124:Ingress is per function: ALLOW_ALL only for manifests with "public": true (push, query take points from outside GCP and check the PUSH_TOKENS bearer token); every other function is ALLOW_INTERNAL_ONLY.
+  #checkov:skip=CKV_GCP_124:Ingress is per function: ALLOW_ALL only for manifests with "public": true (push, query, alerts, dashboard and grafana are reached from outside GCP and check the PUSH_TOKENS bearer token); every other function is ALLOW_INTERNAL_ONLY.
   for_each = local.functions
 
   name        = each.key

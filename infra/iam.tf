@@ -1,7 +1,7 @@
 # Five service accounts, each with only what its job needs:
 #   writer    - what functions whose function.json says "model_bucket": "write" (the trainer) run as:
 #               object admin on the model bucket, and the secrets those functions read.
-#   public    - what the internet-facing functions ("public": true: push, query) run as: object
+#   public    - what the internet-facing functions ("public": true: push, query, alerts, dashboard, grafana) run as: object
 #               viewer on the model bucket, and the secrets those functions read. Models are
 #               pickles, so loading one runs code: nothing that faces the internet may write them.
 #   reader    - what every other function runs as (the collectors): object viewer on the model
@@ -19,7 +19,7 @@ resource "google_service_account" "writer" {
 resource "google_service_account" "public" {
   account_id   = "${var.name_prefix}-public"
   display_name = "metricwatch public functions"
-  description  = "Runs the internet-facing functions (push, query): model bucket object viewer and their secrets."
+  description  = "Runs the internet-facing functions (push, query, alerts, dashboard, grafana): model bucket object viewer and their secrets."
 }
 
 resource "google_service_account" "reader" {
@@ -114,7 +114,7 @@ resource "google_cloud_run_service_iam_member" "scheduler_invoker" {
   member   = google_service_account.scheduler.member
 }
 
-# Public functions (push, query): reachable over HTTPS by var.http_invokers; the
+# Public functions (push, query, alerts, dashboard, grafana): reachable over HTTPS by var.http_invokers; the
 # application's bearer token (PUSH_TOKENS) is what authorises a call.
 resource "google_cloud_run_service_iam_member" "public_invoker" {
   for_each = { for pair in setproduct(local.public_functions, var.http_invokers) : "${pair[0]} ${pair[1]}" => pair }

@@ -1,4 +1,4 @@
-# URLs a user needs after `make deploy`; query and push are null until their directories exist.
+# URLs a user needs after `make deploy`; each is null until its function's directory exists.
 
 output "push_url" {
   description = "HTTPS endpoint of the push function (send Authorization: Bearer <a PUSH_TOKENS token>)."
@@ -8,6 +8,16 @@ output "push_url" {
 output "query_url" {
   description = "HTTPS endpoint of the query function (same bearer tokens as push)."
   value       = try(google_cloudfunctions2_function.fn["query"].service_config[0].uri, null)
+}
+
+output "dashboard_url" {
+  description = "The dashboard page (it asks for a PUSH_TOKENS token and sends it as a bearer token)."
+  value       = try(google_cloudfunctions2_function.fn["dashboard"].service_config[0].uri, null)
+}
+
+output "grafana_url" {
+  description = "Base URL of the Grafana JSON data source (header Authorization: Bearer <a PUSH_TOKENS token>)."
+  value       = try(google_cloudfunctions2_function.fn["grafana"].service_config[0].uri, null)
 }
 
 output "trainer_url" {

@@ -186,6 +186,17 @@ def test_ingress_is_open_only_for_public_functions():
     assert "setproduct(local.public_functions, var.http_invokers)" in public["for_each"]
 
 
+@pytest.mark.parametrize("function", ["dashboard", "grafana"])
+def test_the_dashboard_and_the_grafana_data_source_are_deployed_with_the_same_auth_as_query(function: str):
+    """Both serve what query serves: public HTTPS, the PUSH_TOKENS bearer token, the public account."""
+    assert function in FUNCTIONS, f"functions/{function}/main.py is missing"
+    query, manifest = (load_manifest(ROOT / "functions" / f) for f in ("query", function))
+    assert manifest.public and query.public
+    assert manifest.model_bucket == query.model_bucket
+    assert {"PUSH_TOKENS", "REQUIRE_PUSH_TOKENS"} <= set(manifest.env)
+    assert "bearer_token" in (PACKAGE / "api" / f"{function}.py").read_text()
+
+
 COLLECTORS = [f for f in FUNCTIONS if f.startswith("collect-")]
 
 

@@ -47,5 +47,5 @@ def test_only_the_project_must_be_given():
 
 def test_the_issue_outputs_exist_with_descriptions():
     outputs = load().outputs
-    for name in ("push_url", "query_url", "trainer_url"):
+    for name in ("push_url", "query_url", "dashboard_url", "grafana_url", "trainer_url"):
         assert outputs[name].get("description"), name

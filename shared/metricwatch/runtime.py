@@ -18,6 +18,7 @@ from metricwatch.alerting.tracker import IncidentTracker
 from metricwatch.config import Settings, environment, load_settings
 from metricwatch.detection.catalog import load_catalog
 from metricwatch.detection.detector import Detector
+from metricwatch.feedback.store import FeedbackStore, SeriesMarks, open_feedback_store
 from metricwatch.modelstore import open_model_store
 from metricwatch.modelstore.cache import ModelCache
 from metricwatch.store import open_store
@@ -41,6 +42,10 @@ class Runtime:
         return open_alert_store(self.detector.store)
 
     @cached_property
+    def feedback(self) -> FeedbackStore:
+        return open_feedback_store(self.detector.store)
+
+    @cached_property
     def incidents(self) -> IncidentTracker:
         return IncidentTracker(self.alerts, self.rules)
 
@@ -54,11 +59,13 @@ def build_runtime(settings: Settings, store: MetricStore | None = None,
     like the settings; tests pass their own.
     """
     models = open_model_store(settings.model_store_url)
+    store = store if store is not None else open_store(settings)
     detector = Detector(
         catalog=load_catalog(settings.detection_metrics_path, settings.default_model),
-        store=store if store is not None else open_store(settings),
+        store=store,
         models=models,
         cache=ModelCache(models, settings.model_refresh_seconds),
+        feedback=SeriesMarks(store),
     )
     return Runtime(settings=settings, detector=detector, rules=load_rules(settings.alerting_path),
                    environ=dict(environ or {}))

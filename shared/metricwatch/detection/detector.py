@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from metricwatch.detection.catalog import WatchedMetric
+from metricwatch.detection.feedback import FeedbackSource, feedback_report, fit_with_feedback
 from metricwatch.detection.models import create_model
 from metricwatch.detection.models.base import MIN_TRAIN_POINTS
 from metricwatch.detection.scoring import Verdict, context_for, group_by_series, score_series
@@ -49,8 +50,9 @@ def _read(summary: TrainSummary, where: dict[str, Any], what: str, read: Callabl
 class Detector:
     def __init__(self, catalog: Mapping[str, WatchedMetric], store: MetricStore, models: ModelStore,
                  cache: ModelCache, clock: Callable[[], datetime] = utcnow,
-                 timer: Callable[[], float] = time.monotonic) -> None:
+                 timer: Callable[[], float] = time.monotonic, feedback: FeedbackSource | None = None) -> None:
         self.catalog = catalog
+        self.feedback = feedback
         self.store = store
         self.models = models
         self.cache = cache
@@ -132,9 +134,14 @@ class Detector:
             summary.skipped.append({**where, "reason": f"{len(data)} points in the train interval; "
                                                        f"need at least {MIN_TRAIN_POINTS}"})
             return
+        marks = () if self.feedback is None else _read(summary, where, "reading its feedback",
+                                                       lambda: self.feedback(watched.name, labels))
+        if marks is None:
+            return
         t0 = time.monotonic()
         try:
-            model = create_model(watched.model, watched.train_params).fit(data.timestamps, data.values)
+            model = fit_with_feedback(create_model(watched.model, watched.train_params), data.timestamps,
+                                      data.values, marks)
         except MetricwatchError as exc:  # the data cannot make a model (too short, flat...): not retried
             summary.skipped.append({**where, "reason": exc.message})
             return
@@ -150,7 +157,7 @@ class Detector:
             summary.failed.append({**where, "reason": f"saving {name}: {type(exc).__name__}: {exc}"})
             return
         summary.models.append({**where, "object": name, "points": len(data),
-                               "seconds": round(time.monotonic() - t0, 3)})
+                               "seconds": round(time.monotonic() - t0, 3), **feedback_report(data.timestamps, marks)})
 
     # -- scoring ----------------------------------------------------------------------------
     def score_points(self, points: Sequence[Point]) -> list[Verdict | None]:

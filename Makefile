@@ -30,7 +30,18 @@ vendor:  ## copy the shared package and resources into every function directory
 		find functions/$$fn/metricwatch -name __pycache__ -prune -exec rm -rf {} +; \
 	done
 
-test: venv vendor  ## run the whole test suite
+# The dashboard's browser tests drive Debian's Chromium through Playwright (a browser download
+# cannot work offline): installed here when missing, if this user can (root, as on CI).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "the browser tests need Debian's chromium: run 'sudo apt-get install chromium'" >&2; exit 1; \
+	fi
+
+test: venv vendor $(CHROMIUM)  ## run the whole test suite (installs Debian's chromium when missing, as root)
 	$(PY) -m pytest
 
 bench: venv  ## in-process push, model, alerting and query benchmarks (prints their figures)

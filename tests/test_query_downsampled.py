@@ -1,4 +1,7 @@
-"""GET /query with `step` or `max_points`: per-series buckets computed by the store, bounded, with the band."""
+"""GET /query with `step` or `max_points`: per-series buckets computed by the store, bounded, with the band.
+
+Run on mongomock always and on a real MongoDB when MONGO_TEST_URL is set (the `store` fixture).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,11 @@ NORMAL = {"anomaly": 1, "anomaly_score": 0.1, "model": "m", "expected": 50.0, "l
 
 def get(runtime, **args):
     return call(query, runtime, method="GET", query=args)
+
+
+@pytest.fixture
+def runtime(make_settings, store):
+    return build_runtime(make_settings(), store=store)
 
 
 @pytest.fixture
@@ -89,7 +97,43 @@ def test_more_rows_than_query_max_buckets_is_refused_not_cut(make_settings, coll
     ({"max_points": "1001"}, "max_points"), ({"max_points": "9" * 5000}, "max_points"),
     ({"max_points": "ten"}, "max_points"), ({"step": "5m", "limit": "10"}, "limit"),
     ({"max_points": "50", "cursor": "abc"}, "cursor"), ({"anomalies": "yes"}, "anomalies"),
+    ({"step": "1000000000d"}, "step"), ({"step": "99999999999999999999999s"}, "step"),
 ])
 def test_a_bad_downsampling_parameter_is_a_400_naming_it(day, args, field):
     status, body = get(day, metric="cpu", **args)
     assert status == 400 and body["field"] == field, body
+
+
+def test_a_range_of_exactly_max_points_aligned_steps_is_allowed_and_one_more_bucket_is_not(day):
+    start, end = NOW.isoformat(), (NOW + timedelta(minutes=1000)).isoformat()
+    status, body = get(day, metric="cpu", labels="host=a", step="1m", start=start, end=end)
+    assert status == 200 and len(body["series"][0]["buckets"]) == 1000  # QUERY_MAX_POINTS
+    late, later = (NOW + timedelta(seconds=30)).isoformat(), (NOW + timedelta(minutes=1000, seconds=30)).isoformat()
+    assert get(day, metric="cpu", step="1m", start=late, end=later)[0] == 400  # 1,000 steps touching 1,001 buckets
+
+
+def test_a_step_with_milliseconds_is_said_as_it_was_asked(day):
+    _, body = get(day, metric="cpu", labels="host=a", step="1s500ms", start=NOW.isoformat(),
+                  end=(NOW + timedelta(minutes=10)).isoformat())
+    assert (body["step"], body["step_seconds"]) == ("1s500ms", 1.5)
+
+
+def test_an_empty_limit_is_no_paging(day):
+    assert get(day, metric="cpu", step="1h", limit="")[0] == 200
+
+
+def test_incident_spans_overlapping_a_range_are_found_oldest_first(runtime):
+    from metricwatch.alerting.history import incidents_between
+
+    incidents = runtime.alerts.incidents
+    for i, (first, ends) in enumerate([(NOW - timedelta(days=2), NOW - timedelta(days=1)),  # before: left out
+                                       (NOW - timedelta(hours=2), NOW + timedelta(hours=1)),
+                                       (NOW + timedelta(hours=3), None)]):  # still firing
+        incidents.insert_one({"_id": f"i{i}", "kind": "anomaly", "status": "resolved" if ends else "firing",
+                              "metric": "cpu", "labels": {"host": "a"}, "first_anomaly_at": first,
+                              "ends_at": ends, "peak": None})
+    incidents.insert_one({"_id": "p", "kind": "anomaly", "status": "pending", "metric": "cpu",
+                          "labels": {"host": "a"}, "first_anomaly_at": NOW, "ends_at": None, "peak": None})
+    spans = incidents_between(runtime.alerts, "cpu", {"host": "a"}, NOW, NOW + timedelta(hours=6))
+    assert [(s.id, s.end) for s in spans] == [("i1", NOW + timedelta(hours=1)), ("i2", None)]
+    assert [s.id for s in incidents_between(runtime.alerts, "cpu", {}, NOW, NOW + timedelta(hours=6), limit=1)] == ["i2"]

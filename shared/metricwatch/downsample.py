@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from metricwatch.alerting.durations import show
 from metricwatch.errors import InvalidInput
 from metricwatch.store.base import MetricStore
-from metricwatch.store.buckets import BucketsPage, choose_step
+from metricwatch.store.buckets import BucketsPage, bucket_count, choose_step
 
 SMALLEST_STEP = timedelta(seconds=1)
 # Buckets start on multiples of the step: an `end` on the last point must still take it in.
@@ -61,8 +61,8 @@ def _empty(resolution: Resolution) -> BucketsPage:
 
 
 def _check_step(step: timedelta, start: datetime, end: datetime, max_points: int) -> None:
-    buckets = (end - start) / step
-    if buckets > max_points - 1:  # an unaligned range of n steps touches n + 1 buckets
+    buckets = bucket_count(start, end, step)
+    if buckets > max_points:
         raise InvalidInput(f"a step of {show(step)} cuts this range into {buckets:,.0f} buckets, over the "
                            f"{max_points} a series may return (QUERY_MAX_POINTS): ask for a coarser 'step', "
                            "'max_points', or a shorter range", field="step")

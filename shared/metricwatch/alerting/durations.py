@@ -20,13 +20,18 @@ def parse_duration(raw: Any) -> timedelta:
     parts = PART.findall(text)
     if not text or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"{raw!r} is not a duration such as 30s, 5m, 4h or 1h30m")
-    return timedelta(seconds=sum(int(n) * UNITS[u] for n, u in parts))
+    try:
+        return timedelta(seconds=sum(int(n) * UNITS[u] for n, u in parts))
+    except OverflowError:  # more days than a timedelta holds (999999999)
+        raise ValueError(f"{raw!r} is longer than any duration we can use") from None
 
 
 def show(delta: timedelta) -> str:
-    """The shortest Alertmanager form of a whole number of seconds (`90s` is `1m30s`)."""
-    seconds, out = int(delta.total_seconds()), ""
+    """The shortest Alertmanager form (`90s` is `1m30s`, `1.5s` is `1s500ms`)."""
+    millis, out = round(delta.total_seconds() * 1000), ""
+    seconds, millis = divmod(millis, 1000)
     for unit in ("d", "h", "m", "s"):
         count, seconds = divmod(seconds, int(UNITS[unit]))
         out += f"{count}{unit}" if count else ""
+    out += f"{millis}ms" if millis else ""
     return out or "0s"

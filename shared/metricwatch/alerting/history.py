@@ -48,13 +48,14 @@ def _span(doc: dict[str, Any]) -> IncidentSpan:
 
 def incidents_between(alerts: AlertStore, metric: str, labels: dict[str, str], start: datetime,
                       end: datetime, limit: int = 500) -> list[IncidentSpan]:
-    """Incidents of `metric` whose labels include `labels` and whose span overlaps [start, end), oldest first."""
+    """Incidents of `metric` whose labels include `labels` and whose span overlaps [start, end), oldest first;
+    past `limit`, the newest `limit` of them (the ones a person looking at the range came for)."""
     query: dict[str, Any] = {"metric": metric, "status": {"$in": SHOWN}, "first_anomaly_at": {"$lt": end},
                              "$or": [{"ends_at": None}, {"ends_at": {"$gte": start}}]}
     query.update({f"labels.{k}": v for k, v in labels.items()})
     with unavailable_as_503():
-        docs = alerts.incidents.find(query).sort("first_anomaly_at", 1).limit(limit)
-        return [_span(d) for d in docs]
+        docs = list(alerts.incidents.find(query).sort("first_anomaly_at", -1).limit(limit))
+    return [_span(d) for d in reversed(docs)]
 
 
 def firing(alerts: AlertStore, limit: int = 1000) -> list[IncidentSpan]:

@@ -73,7 +73,7 @@ def _points(args: Any, runtime: Runtime) -> dict[str, Any]:
     settings = runtime.settings
     resolution = parse_resolution(args.get("step"), args.get("max_points"), settings.query_max_points)
     if resolution is not None:
-        paging = next((p for p in PAGING if p in args), None)
+        paging = next((p for p in PAGING if args.get(p)), None)
         if paging:
             raise InvalidInput(f"{paging!r} pages raw points; a downsampled answer ('step', 'max_points') "
                                "is bounded and comes whole", field=paging)

@@ -69,16 +69,26 @@ class BucketsPage:
     truncated: bool
 
 
-def choose_step(start: datetime, end: datetime, max_points: int) -> timedelta:
-    """The smallest nice step that cuts [start, end) into at most `max_points` epoch-aligned buckets.
+def bucket_start(time: datetime, step: timedelta) -> datetime:
+    """The start of the bucket `time` falls in: what the pipeline's `$group` key computes on the server."""
+    return time - (time - EPOCH) % step
 
-    An aligned range of n steps can touch n + 1 buckets, hence the `- 1`.
-    """
-    need = (end - start).total_seconds() / max(max_points - 1, 1)
+
+def bucket_count(start: datetime, end: datetime, step: timedelta) -> int:
+    """How many epoch-aligned buckets [start, end) touches (a range of n steps can touch n + 1)."""
+    last = end - timedelta(microseconds=1)
+    return (bucket_start(last, step) - bucket_start(start, step)) // step + 1 if end > start else 0
+
+
+def choose_step(start: datetime, end: datetime, max_points: int) -> timedelta:
+    """The smallest nice step that cuts [start, end) into at most `max_points` epoch-aligned buckets."""
     for seconds in NICE_STEPS_S:
-        if seconds >= need:
+        if bucket_count(start, end, timedelta(seconds=seconds)) <= max_points:
             return timedelta(seconds=seconds)
-    return timedelta(days=math.ceil(need / 86400))
+    days = math.ceil((end - start).total_seconds() / 86400 / max(max_points - 1, 1))
+    while bucket_count(start, end, timedelta(days=days)) > max_points:
+        days += 1
+    return timedelta(days=days)
 
 
 def buckets_pipeline(name: str, labels: dict[str, str], start: datetime, end: datetime, step: timedelta,

@@ -150,18 +150,19 @@ class MongoMetricStore:
                 limit: int, anomalies_only: bool = False) -> BucketsPage:
         pipeline = buckets_pipeline(name, labels, start, end, step, anomalies_only, limit)
         with unavailable_as_503():
-            rows = list(self.collection.aggregate(pipeline))
+            rows = list(self.collection.aggregate(pipeline, allowDiskUse=True))  # many series x buckets: spill
         return BucketsPage(series=from_rows(rows[:limit]), step=step, truncated=len(rows) > limit)
 
     def time_range(self, name: str, labels: dict[str, str], anomalies_only: bool = False
                    ) -> tuple[datetime, datetime] | None:
-        pipeline = [{"$match": points_query(name, labels, None, None, None, anomalies_only)},
-                    {"$group": {"_id": None, "first": {"$min": f"${TIME_FIELD}"}, "last": {"$max": f"${TIME_FIELD}"}}}]
+        """Two index walks on (meta.name, time), one from each end, rather than a scan of the metric."""
+        query = points_query(name, labels, None, None, None, anomalies_only)
         with unavailable_as_503():
-            rows = list(self.collection.aggregate(pipeline))
-        if not rows or rows[0]["first"] is None:  # no point matched (mongomock answers a row of nulls)
+            ends = [next(iter(self.collection.find(query, {TIME_FIELD: 1}).sort(TIME_FIELD, order).limit(1)), None)
+                    for order in (ASCENDING, DESCENDING)]
+        if ends[0] is None or ends[1] is None:
             return None
-        return as_utc(rows[0]["first"]), as_utc(rows[0]["last"])
+        return as_utc(ends[0][TIME_FIELD]), as_utc(ends[1][TIME_FIELD])
 
     def metrics(self) -> dict[str, list[dict[str, str]]]:
         with unavailable_as_503():

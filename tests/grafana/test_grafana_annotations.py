@@ -99,6 +99,19 @@ def test_more_incidents_than_we_show_at_once_is_a_400_asking_for_a_shorter_range
     assert MAX_INCIDENTS == 500
 
 
+def test_the_incident_cap_counts_only_the_incidents_the_matchers_keep(runtime, monkeypatch):
+    """A narrow regex on a metric with many incidents elsewhere is not refused for those others."""
+    import metricwatch.grafana.reads as reads
+
+    monkeypatch.setattr(reads, "MAX_INCIDENTS", 2)
+    monkeypatch.setattr(reads, "INCIDENTS_READ", 20)
+    for host in "abc":
+        track(runtime, scored(0, -1, name="cpu", host=host))
+    rng = {"from": T0.isoformat(), "to": (T0 + timedelta(hours=1)).isoformat()}
+    status, body = annotations(runtime, 'cpu{host=~"a"}', rng)
+    assert status == 200 and [a["title"] for a in body if "incident" in a["tags"]] == ['cpu{host="a"}: anomaly incident, firing']
+
+
 def test_a_range_with_no_data_answers_no_annotations(filled):
     assert annotations(filled, "cpu", {"from": iso(-600), "to": iso(-60)}) == (200, [])
 

@@ -30,6 +30,7 @@ from metricwatch.store.buckets import EPOCH, BucketsPage, choose_step
 
 ANNOTATION_BUCKETS = 500
 MAX_INCIDENTS = 500
+INCIDENTS_READ = 10 * MAX_INCIDENTS  # read before the regex and != matchers filter them
 
 
 def touched(window: Window, step: timedelta) -> int:
@@ -122,12 +123,13 @@ def _annotate(runtime: Runtime, metrics: dict[str, list[dict[str, str]]], window
         for series in page.series:
             if chosen.keeps(series.labels):
                 out.extend(answers.anomalies(metric, series, step, echo))
-    spans = incidents_between(runtime.alerts, metric, equalities(matchers), window.start, window.end,
-                              limit=MAX_INCIDENTS + 1)
-    if len(spans) > MAX_INCIDENTS:
+    read = incidents_between(runtime.alerts, metric, equalities(matchers), window.start, window.end,
+                             limit=INCIDENTS_READ)
+    spans = [s for s in read if all_match(matchers, s.labels)]  # regexes and != after the read, as for series
+    if len(spans) > MAX_INCIDENTS or len(read) == INCIDENTS_READ:
         raise InvalidInput(f"more than {MAX_INCIDENTS} incidents of {metric} overlap the range: "
                            "shorten it or narrow the annotation's query", field="range")
-    out.extend(answers.incident(s, window.end, echo) for s in spans if all_match(matchers, s.labels))
+    out.extend(answers.incident(s, window.end, echo) for s in spans)
     return sorted(out, key=lambda a: (a["time"], a["title"]))
 
 

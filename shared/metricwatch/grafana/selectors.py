@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
+from metricwatch.alerting.matchers import OPERATORS
 from metricwatch.errors import InvalidInput
 
-OPERATORS = ("=~", "!~", "!=", "=")  # longest first, as in alerting/matchers.py
 KEY = re.compile(r'[^\s=!~,{}"]+')
 UNESCAPE = {'"': '"', "\\": "\\", "n": "\n"}
 Triple = tuple[str, str, str]  # (label, operator, value)

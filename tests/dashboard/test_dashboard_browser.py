@@ -79,7 +79,7 @@ def test_a_series_is_drawn_with_its_band_and_its_one_anomaly_marked_in_red_where
 
     page.screenshot(path=str(SHOTS / "dashboard-series.png"))
     hover(page, bucket, ANOMALY_VALUE)  # a day at 1280 px: a bucket is under 2 px wide, so only looked at
-    page.screenshot(path=str(SHOTS / "dashboard-series-hover.png"))  # docs/dashboard.png
+    page.screenshot(path=str(SHOTS / "dashboard-series-hover.png"))
 
     page.click(".incidents-table a:text-is('zoom')")  # around the incident: a point every 40 px or so
     wait_ready(page, "series")

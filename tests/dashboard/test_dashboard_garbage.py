@@ -20,7 +20,8 @@ from metricwatch.config import load_settings
 from metricwatch.runtime import Runtime, build_runtime
 from metricwatch.store import MongoMetricStore
 
-ROUTES = ["/", "/assets/app.js", "/assets/", "/api/overview", "/api/series", "/api/", "/api/series/x", "/x"]
+ROUTES = ["/", "/assets/app.js", "/assets/", "/api/overview", "/api/series", "/api/", "/api/series/x", "/x",
+          "/api/feedback", "/api/feedback/x"]
 NASTY = ["", " ", "\x00", "%", "%00", "'", '"', "<script>alert(1)</script>", "{", "}", "{}", "[]", "null", "=",
          ",", "a=", "=b", ",,,", "a=b,=c", '{"a": {"b": 1}}', "[" * 5000, "9" * 5000, "1e999", "-1", "NaN",
          "Infinity", "0", "1.5", "٣", "2026-13-45", "2026-11-20T25:00:00Z", "0001-01-01", "9999-12-31T23:59:59",
@@ -73,11 +74,11 @@ def test_a_nasty_authorization_header_is_handled(garbage_runtime, value):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.one_of(st.sampled_from(ROUTES),
                       text.map(lambda s: "/" + s.replace("?", "%3F").replace("#", "%23")),  # the path alone
-                      st.lists(st.sampled_from(["api", "assets", "series", "overview", "..", "", "app.js", "%2e"]),
+                      st.lists(st.sampled_from(["api", "assets", "series", "overview", "feedback", "..", "", "app.js", "%2e"]),
                                max_size=4).map(lambda parts: "/" + "/".join(parts))),
        query=st.dictionaries(st.one_of(st.sampled_from(PARAMS), text), st.one_of(st.sampled_from(NASTY), text),
                              max_size=5),
-       method=st.sampled_from(["GET", "GET", "GET", "POST", "HEAD", "OPTIONS"]))
+       method=st.sampled_from(["GET", "GET", "GET", "POST", "DELETE", "HEAD", "OPTIONS"]))
 def test_random_requests_never_get_a_500(garbage_runtime, path, query, method):
     assert_handled(*answer(garbage_runtime, path, query, method=method))
 

@@ -12,8 +12,9 @@ import re
 import pytest
 
 from conftest import NOW
-from dashboard.seed import HOSTILE, METRIC, seed
+from dashboard.seed import HOSTILE, LABELS, METRIC, seed
 from dashboard.test_dashboard_api import DAY, send
+from dashboard.test_dashboard_feedback import mark, post
 from metricwatch.dashboard.assets import ASSET_DIR
 
 APP_JS = (ASSET_DIR / "app.js").read_text()
@@ -51,3 +52,14 @@ def test_an_error_echoing_hostile_input_is_json_not_html(runtime):
     assert status == 400 and headers["Content-Type"] == "application/json"
     status, body, headers = send(runtime, "/<script>alert(1)</script>")
     assert status == 404 and headers["Content-Type"] == "application/json"
+
+
+def test_a_hostile_feedback_comment_comes_back_as_json_data_never_as_html(runtime):
+    seeded = seed(runtime, NOW)
+    hostile = "<img src=x onerror=alert(1)></td><script>alert(2)</script>"
+    assert post(runtime, mark(seeded.anomaly_at, comment=hostile, author=hostile))[0] == 201
+    status, body, headers = send(runtime, "/api/series", metric=METRIC, labels=json.dumps(LABELS), **DAY)
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    [marked] = body["feedback"]
+    assert marked["comment"] == hostile == marked["author"]

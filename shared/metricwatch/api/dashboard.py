@@ -9,7 +9,11 @@
   series downsampled to at most N buckets (capped at QUERY_MAX_POINTS), its
   anomalies, incident spans, model and the metric's other label sets. `labels`
   as in /query (a JSON object or `k=v,k2=v2`) and names the series exactly;
-  `start`/`end` ISO 8601 or epoch seconds, by default the last 24 hours.
+  `start`/`end` ISO 8601 or epoch seconds, by default the last 24 hours. Its `feedback`: the
+  series' marked ranges overlapping the shown range.
+- `POST /api/feedback` (a JSON body exactly as `POST /feedback` takes it): 201 and the record;
+  `DELETE /api/feedback/<id>` takes one back. The page's feedback buttons; the same code as the
+  feedback API (`metricwatch.feedback.service`), so they check and answer alike.
 
 The shell and files hold no data, so they are served to anyone (the page then
 asks for a token); `/api/*` takes the PUSH_TOKENS bearer token as /query does.
@@ -22,12 +26,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from metricwatch.api.auth import bearer_token
-from metricwatch.api.http import Response, endpoint, json_response
+from metricwatch.api.http import Response, endpoint, json_response, read_json
 from metricwatch.api.params import parse_label_filter, parse_time
 from metricwatch.dashboard.assets import asset
 from metricwatch.dashboard.data import SeriesRequest, overview, series_view
 from metricwatch.dashboard.page import SECURITY_HEADERS, base_href, shell
 from metricwatch.errors import InvalidInput, NotFound
+from metricwatch.feedback.service import record, take_back
 from metricwatch.points import parse_name
 from metricwatch.runtime import Runtime
 from metricwatch.timeutil import utcnow
@@ -39,6 +44,10 @@ DEFAULT_POINTS = 1000
 MOST_POINTS_ASKED = 100_000  # a screen's width, with room; more is capped at QUERY_MAX_POINTS anyway
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9999, 1, 1, tzinfo=timezone.utc)
 IMMUTABLE = "public, max-age=31536000, immutable"
+# A feedback body is a few fields and a series' labels (at most 32 of 1,152 characters): 64 KiB holds any
+# valid one. A constant, not MAX_BODY_BYTES, so the dashboard reads no setting the feedback function owns.
+FEEDBACK_BODY_BYTES = 64 * 1024
+API_ROUTES = "/api/overview, /api/series, POST /api/feedback and DELETE /api/feedback/<id>"
 
 
 def _parts(request: Any) -> list[str]:
@@ -113,8 +122,12 @@ def _public(request: Any, runtime: Any) -> Response:
             "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache", **SECURITY_HEADERS}
     if parts[0] == "assets" and len(parts) == 2:
         return _static(request, parts[1])
-    raise NotFound(f"no such path {request.path!r}; the dashboard serves /, /assets/<file> and /api/overview, "
-                   "/api/series")
+    raise NotFound(f"no such path {request.path!r}; the dashboard serves /, /assets/<file> and {API_ROUTES}")
+
+
+def _private(body: Any, status: int = 200) -> Response:
+    text, status, headers = json_response(body, status)
+    return text, status, {**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 @endpoint("GET", guard=bearer_token)
@@ -126,9 +139,22 @@ def _api(request: Any, runtime: Runtime) -> Response:
     elif parts == ["series"]:
         body = series_view(runtime, series_request(request.args, runtime.settings.query_max_points, utcnow()))
     else:
-        raise NotFound(f"no such path {request.path!r}; the dashboard's API is /api/overview and /api/series")
-    text, status, headers = json_response(body)
-    return text, status, {**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        raise NotFound(f"no such path {request.path!r}; the dashboard's API is {API_ROUTES}")
+    return _private(body)
+
+
+@endpoint("POST", guard=bearer_token)
+def _mark(request: Any, runtime: Runtime) -> Response:
+    """POST /api/feedback: what POST /feedback does, answered the same."""
+    _only(request.args, set())
+    return _private(record(runtime, read_json(request, FEEDBACK_BODY_BYTES), utcnow()), 201)
+
+
+@endpoint("DELETE", guard=bearer_token)
+def _unmark(request: Any, runtime: Runtime) -> Response:
+    """DELETE /api/feedback/<id>."""
+    _only(request.args, set())
+    return _private(take_back(runtime, _parts(request)[2]))
 
 
 class _NoRuntime:
@@ -137,7 +163,10 @@ class _NoRuntime:
 
 def dashboard(request: Any, runtime: Runtime | None = None) -> Response:
     """Route on the path: `/api/*` behind the token guard, everything else public."""
-    if _parts(request)[:1] == ["api"]:
+    parts = _parts(request)
+    if parts[:2] == ["api", "feedback"] and len(parts) in (2, 3):
+        return (_mark if len(parts) == 2 else _unmark)(request, runtime)
+    if parts[:1] == ["api"]:
         return _api(request, runtime)
     return _public(request, runtime if runtime is not None else _NoRuntime())
 

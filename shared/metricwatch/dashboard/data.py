@@ -7,7 +7,7 @@ epoch seconds) rather than one object per bucket: that is what uPlot draws
 from, so the page passes them on without reshaping.
 
 A label filter matches every series whose labels *include* it, as in /query;
-a page shows one series, so its buckets, incidents and model are kept to the
+a page shows one series, so its buckets, incidents, feedback and model are kept to the
 series whose label set is exactly the one asked for.
 """
 
@@ -21,6 +21,7 @@ from metricwatch.alerting.durations import show
 from metricwatch.alerting.history import IncidentSpan, firing, incidents_between
 from metricwatch.downsample import Resolution, downsample
 from metricwatch.errors import InvalidInput, NotFound
+from metricwatch.feedback.service import of_series
 from metricwatch.runtime import Runtime
 from metricwatch.series import series_id
 from metricwatch.store.buckets import EPOCH, Bucket, BucketsPage
@@ -128,7 +129,7 @@ def _latest_model(runtime: Runtime, ask: SeriesRequest, page: BucketsPage, key: 
 
 
 def series_view(runtime: Runtime, ask: SeriesRequest) -> dict[str, Any]:
-    """One series' buckets, anomalies, incident spans, model and the metric's other label sets."""
+    """One series' buckets, anomalies, incident spans, feedback ranges, model and the metric's other label sets."""
     key = series_id(ask.metric, ask.labels)
     label_sets = runtime.store.label_sets(ask.metric, EPOCH)
     if not any(series_id(ask.metric, ls) == key for ls in label_sets):
@@ -146,7 +147,8 @@ def series_view(runtime: Runtime, ask: SeriesRequest) -> dict[str, Any]:
     return {"metric": ask.metric, "labels": ask.labels, "start": ask.start.isoformat(), "end": ask.end.isoformat(),
             "step": show(page.step), "step_seconds": page.step.total_seconds(), "model": model,
             "points": columns(buckets), "anomalies": _anomalies(runtime, ask, page, key, buckets),
-            "incidents": incidents, "label_sets": label_sets}
+            "incidents": incidents, "label_sets": label_sets,
+            "feedback": of_series(runtime, ask.metric, ask.labels, ask.start, ask.end)}
 
 
 def _sparklines(runtime: Runtime, name: str, start: datetime, end: datetime) -> dict[str, list[Bucket]] | None:

@@ -8,7 +8,13 @@
  * The JSON API may want a bearer token (PUSH_TOKENS). On a 401 the page asks for it, keeps it in
  * sessionStorage (this tab only) and sends it as an Authorization header: it is never put in a URL.
  *
- * window.__metricwatch exposes the drawn charts and their data, for the browser test and for debugging.
+ * Feedback: on a series page a person marks a range (drag across the chart, or click an anomaly's marker,
+ * then pick a kind in the bar that opens; or an incident's own buttons). It is POSTed to api/feedback
+ * like any other call (token in the header), the series is read again, and its marked ranges are shaded
+ * per kind under the lines and listed with an Undo (DELETE api/feedback/<id>).
+ *
+ * window.__metricwatch exposes the drawn charts and their data (and `spans`: where each marked range was
+ * drawn, in canvas pixels; `selection`: the range the bar offers to mark), for the browser test and for debugging.
  */
 (function () {
   "use strict";
@@ -19,7 +25,20 @@
   var CHART_HEIGHT = 340;
   var COLORS = {value: "#3d71d9", expected: "#56a64b", band: "rgba(86, 166, 75, 0.16)", anomaly: "#e02f44",
                 incident: "rgba(224, 47, 68, 0.09)", grid: "rgba(36, 41, 46, 0.08)", axis: "#6e7781"};
-  var state = window.__metricwatch = {view: null, ready: false, chart: null, sparklines: [], data: null, timings: {}};
+  // Feedback kinds, as the API names them: how each is said and drawn (none in the incidents' red).
+  var KINDS = {
+    not_anomaly: {label: "not an anomaly", button: "Not an anomaly", cls: "not-anomaly",
+                  fill: "rgba(130, 92, 214, 0.15)", solid: "#825cd6", ink: "#5b3aa8"},
+    anomaly: {label: "confirmed anomaly", button: "Anomaly", cls: "confirmed",
+              fill: "rgba(242, 140, 24, 0.17)", solid: "#ea8a16", ink: "#9a5504"},
+    ignore: {label: "ignored", button: "Ignore", cls: "ignored", fill: "rgba(110, 119, 129, 0.15)", solid: "#8b939c",
+             ink: "#4f5760"},
+  };
+  var KIND_ORDER = ["not_anomaly", "anomaly", "ignore"];
+  var AUTHOR_KEY = "metricwatch.author";
+  var TOAST_MS = 7000;
+  var state = window.__metricwatch = {view: null, ready: false, chart: null, sparklines: [], data: null, timings: {},
+                                      notice: null, spans: [], selection: null};
 
   /* ---------- small helpers ---------- */
 
@@ -113,17 +132,23 @@
     this.message = (body && body.error) || ("the dashboard API answered " + status);
   }
 
-  function api(path, params) {
+  function api(path, params, method, body) {
     var headers = {Accept: "application/json"};
     var t = token();
     if (t) headers.Authorization = "Bearer " + t;
+    var init = {method: method || "GET", headers: headers, cache: "no-store", credentials: "same-origin",
+                referrerPolicy: "no-referrer"};
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
     var url = "api/" + path + (params ? "?" + new URLSearchParams(params).toString() : "");
-    return fetch(url, {headers: headers, cache: "no-store", credentials: "same-origin", referrerPolicy: "no-referrer"})
+    return fetch(url, init)
       .then(function (resp) {
-        return resp.json().catch(function () { return null; }).then(function (body) {
-          if (resp.status === 401) throw new AuthNeeded((body && body.error) || "a token is required");
-          if (!resp.ok) throw new ApiError(resp.status, body);
-          return body;
+        return resp.json().catch(function () { return null; }).then(function (answer) {
+          if (resp.status === 401) throw new AuthNeeded((answer && answer.error) || "a token is required");
+          if (!resp.ok) throw new ApiError(resp.status, answer);
+          return answer;
         });
       });
   }
@@ -196,6 +221,8 @@
     state.sparklines.forEach(function (u) { u.destroy(); });
     state.chart = null;
     state.sparklines = [];
+    state.spans = [];
+    state.selection = null;
   }
 
   function timeTicks(u, splits, axisIdx, space, incr) {  // 24-hour clock; a day's first tick names the day
@@ -347,11 +374,28 @@
     return box;
   }
 
+  function seconds(iso) { return Date.parse(iso) / 1000; }
+
+  function kindOf(kind) {  // the API names three kinds; any other would be drawn grey, never break the page
+    return KINDS[kind] || {label: String(kind), button: String(kind), cls: "other", fill: KINDS.ignore.fill,
+                           solid: KINDS.ignore.solid, ink: KINDS.ignore.ink};
+  }
+
+  function kindBadge(kind) {
+    return el("span", {class: "badge kind " + kindOf(kind).cls, text: kindOf(kind).label});
+  }
+
+  function feedbackOver(data, t0, t1) {  // the marked ranges overlapping [t0, t1)
+    return data.feedback.filter(function (f) { return seconds(f.start) < t1 && seconds(f.end) > t0; });
+  }
+
   function legend(data) {
     function item(cls, text) { return el("span", {class: "legend-item"}, el("i", {class: "swatch " + cls}), text); }
+    var kinds = KIND_ORDER.filter(function (k) { return data.feedback.some(function (f) { return f.kind === k; }); });
     return el("div", {class: "legend"}, item("value", "value (mean per " + data.step + ", anomalous points as measured)"),
       item("expected", "expected"), item("band", "expected band"), item("anomaly", "anomaly"),
-      item("incident", "incident"));
+      item("incident", "incident"),
+      kinds.map(function (k) { return item("fb " + KINDS[k].cls, "marked " + KINDS[k].label); }));
   }
 
   function incidentMask(times, step, incidents) {
@@ -384,19 +428,19 @@
 
   function tooltip(data, box) {
     var names = ["value", "bucket", "expected", "band", "score", "model"];
-    var rows = {time: el("span"), anomaly: el("span", {class: "tt-anomaly"})};
+    var rows = {time: el("span"), anomaly: el("span", {class: "tt-anomaly"}), feedback: el("span", {class: "tt-feedback"})};
     var list = el("dl");
     names.forEach(function (k) {
       rows[k] = el("dd");
       list.append(el("dt", {text: k}), rows[k]);
     });
     var tip = el("div", {class: "tooltip", hidden: "hidden"}, el("div", {class: "tt-head"}, rows.time), list,
-                 rows.anomaly);
+                 rows.anomaly, rows.feedback);
     var p = data.points, secs = data.step_seconds < 60;
     var marked = new Map(data.anomalies.map(function (a) { return [a.time, a]; }));
     return {node: tip, update: function (u) {
       var i = u.cursor.idx;
-      if (i == null || i >= p.time.length || u.cursor.left < 0) { tip.hidden = true; return; }
+      if (i == null || i >= p.time.length || u.cursor.left < 0 || state.selection) { tip.hidden = true; return; }
       tip.hidden = false;
       var a = marked.get(p.time[i]);  // an anomalous bucket: its anomalous point, with that point's verdict
       rows.time.textContent = fmtTime(p.time[i], secs) + (data.step_seconds > 1 ?
@@ -412,6 +456,9 @@
       rows.model.textContent = (a && a.model) || data.model || "–";
       rows.anomaly.textContent = !p.anomalies[i] ? "" : p.anomalies[i] + " anomalous point" +
         (p.anomalies[i] > 1 ? "s" : "") + (a && a.at != null ? ", at " + fmtTime(a.at, true) : "");
+      rows.feedback.textContent = feedbackOver(data, p.time[i], p.time[i] + data.step_seconds).map(function (f) {
+        return "marked " + kindOf(f.kind).label + (f.comment ? ": " + f.comment : "");
+      }).join("; ");
       var w = tip.offsetWidth, h = tip.offsetHeight, left = u.cursor.left + 14, top = u.cursor.top + 14;
       if (left + w > box.clientWidth) left = u.cursor.left - w - 14;
       if (top + h > u.over.clientHeight) top = Math.max(0, u.cursor.top - h - 14);
@@ -420,9 +467,147 @@
     }};
   }
 
+  function spanLabel(ctx, kind, left, right, top) {  // the kind's name inside a wide enough span, clipped to it
+    var px = uPlot.pxRatio;
+    if (right - left < 70 * px) return;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, right - left, 30 * px);
+    ctx.clip();
+    ctx.font = Math.round(11 * px) + "px system-ui, sans-serif";
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    ctx.fillStyle = kind.ink;
+    ctx.fillText(kind.label, left + 5 * px, top + 8 * px);
+    ctx.restore();
+  }
+
+  function labelSpans(u) {  // over the grid and lines, so that a grid line never runs through a name
+    state.spans.forEach(function (span) { spanLabel(u.ctx, kindOf(span.kind), span.left, span.right, span.top); });
+  }
+
+  function drawSpans(u, data) {  // each marked range: shaded in its kind's colour, a solid strip along the top
+    var ctx = u.ctx, box = u.bbox, strip = Math.round(4 * uPlot.pxRatio), least = Math.round(2 * uPlot.pxRatio);
+    state.spans = [];
+    data.feedback.forEach(function (f) {
+      var kind = kindOf(f.kind);
+      var left = Math.max(box.left, u.valToPos(seconds(f.start), "x", true));
+      var right = Math.min(box.left + box.width, u.valToPos(seconds(f.end), "x", true));
+      if (right <= box.left || left >= box.left + box.width) return;
+      right = Math.max(right, left + least);  // a range narrower than a pixel still shows
+      ctx.save();
+      ctx.fillStyle = kind.fill;
+      ctx.fillRect(left, box.top, right - left, box.height);
+      ctx.fillStyle = kind.solid;
+      ctx.fillRect(left, box.top, right - left, strip);
+      ctx.restore();
+      state.spans.push({id: f.id, kind: f.kind, left: left, right: right, top: box.top, bottom: box.top + box.height});
+    });
+  }
+
+  function zoomTo(a, b) {
+    var next = new URLSearchParams(location.search);
+    next.delete("range");
+    next.set("from", new Date(a * 1000).toISOString());
+    next.set("to", new Date(b * 1000).toISOString());
+    navigate(next);
+  }
+
+  function fmtSpan(a, b) {
+    var s = Math.round(b - a);
+    var length = s < 120 ? s + " s" : s < 7200 ? Math.round(s / 60) + " min" : s < 172800 ?
+      (s / 3600).toFixed(1).replace(/\.0$/, "") + " h" : (s / 86400).toFixed(1).replace(/\.0$/, "") + " d";
+    var from = fmtTime(a), to = fmtTime(b);
+    return from + " – " + (to.slice(0, 10) === from.slice(0, 10) ? to.slice(11) : to) + " · " + length;
+  }
+
+  function selectedRange(u, step) {  // the dragged range, to the nearest bucket edges: a drag is as exact as its pixels
+    var a = Math.round(u.posToVal(u.select.left, "x") / step) * step;
+    var b = Math.round(u.posToVal(u.select.left + u.select.width, "x") / step) * step;
+    return [a, Math.max(a + step, b)];
+  }
+
+  function placeBeside(node, box, u) {  // beside the selection (so it stays in sight), else centred over it
+    var over = u.over.getBoundingClientRect(), outer = box.getBoundingClientRect(), w = node.offsetWidth, gap = 12;
+    var left = over.left - outer.left + u.select.left, right = left + u.select.width, x;
+    if (right + gap + w <= box.clientWidth) x = right + gap;
+    else if (left - gap - w >= 0) x = left - gap - w;
+    else x = Math.max(0, Math.min(box.clientWidth - w, (left + right - w) / 2));
+    node.style.left = x + "px";
+    node.style.top = (over.top - outer.top + 10) + "px";
+  }
+
+  function selectionNode(parts, actions) {
+    var node = el("div", {class: "sel-bar", hidden: "hidden", role: "group", "aria-label": "selected range"},
+      el("div", {class: "sel-head"}, parts.range,
+        el("button", {type: "button", class: "small-btn sel-zoom", text: "Zoom in", onclick: actions.zoom}),
+        el("button", {type: "button", class: "sel-close", "aria-label": "cancel", title: "cancel (Esc)", text: "×",
+                      onclick: actions.close})),
+      el("div", {class: "sel-kinds"}, el("span", {class: "muted small", text: "Mark as"}), parts.kinds),
+      el("div", {class: "sel-fields"}, parts.comment, parts.name));
+    node.addEventListener("keydown", function (event) { if (event.key === "Escape") actions.close(); });
+    return node;
+  }
+
+  function selectionBar(data, box) {  // after a drag across the chart: zoom in, or mark the range as a kind
+    var picked = null, chart = null, exact = null;
+    var parts = {
+      range: el("span", {class: "sel-range"}),
+      comment: el("input", {type: "text", class: "sel-comment", maxlength: "1000", "aria-label": "comment",
+                            placeholder: "comment (optional)", spellcheck: "false"}),
+      name: el("input", {type: "text", class: "sel-author", maxlength: "1000", "aria-label": "your name",
+                         placeholder: "your name", value: author(), spellcheck: "false"}),
+      kinds: KIND_ORDER.map(function (k) {
+        return el("button", {type: "button", class: "kind-btn " + KINDS[k].cls, "data-kind": k, onclick: function () {
+          var span = picked;
+          rememberAuthor(parts.name.value);
+          hide();
+          markRange(data, k, span[0], span[1], parts.comment.value);
+        }}, el("i", {class: "swatch fb " + KINDS[k].cls}), KINDS[k].button);
+      }),
+    };
+    var node = selectionNode(parts, {zoom: function () { zoomTo(picked[0], picked[1]); }, close: hide});
+
+    function hide() {
+      node.hidden = true;
+      picked = null;
+      state.selection = null;
+      if (chart) chart.setSelect({left: 0, top: 0, width: 0, height: 0}, false);
+    }
+
+    function show(u) {  // uPlot's setSelect hook
+      chart = u;
+      if (u.select.width < 5) { if (!node.hidden) hide(); return; }
+      picked = exact || selectedRange(u, data.step_seconds);
+      exact = null;
+      state.selection = {start: picked[0], end: picked[1]};
+      parts.range.textContent = fmtSpan(picked[0], picked[1]);
+      node.hidden = false;
+      placeBeside(node, box, u);
+      parts.kinds[0].focus({preventScroll: true});
+    }
+
+    function around(u, t, step) {  // select the bucket at `t` and one either side (a click on its marker)
+      exact = [t - step, t + 2 * step];
+      var left = Math.max(0, u.valToPos(exact[0], "x")), right = Math.min(u.over.clientWidth, u.valToPos(exact[1], "x"));
+      u.setSelect({left: left, width: Math.max(5, right - left), top: 0, height: u.over.clientHeight});
+    }
+    return {node: node, show: show, hide: hide, around: around};
+  }
+
+  function markerNear(u, data, x, y) {  // the anomaly marker within a few pixels of (x, y), in the plot's CSS px
+    var found = null, nearest = 8;
+    data.anomalies.forEach(function (a) {
+      var d = Math.hypot(u.valToPos(a.time, "x") - x, u.valToPos(a.value, "y") - y);
+      if (d <= nearest) { nearest = d; found = a; }
+    });
+    return found;
+  }
+
   function drawChart(box, data) {
     var start = Date.parse(data.start) / 1000, end = Date.parse(data.end) / 1000;
     var tip = tooltip(data, box);
+    var bar = selectionBar(data, box);
     var first = true;
     var opts = {
       width: Math.max(300, box.clientWidth), height: CHART_HEIGHT, class: "main-chart",
@@ -443,7 +628,9 @@
       ],
       bands: [{series: [3, 2], fill: COLORS.band}],
       hooks: {
-        draw: [function () {
+        drawClear: [function (u) { drawSpans(u, data); }],  // under the grid, the band and the lines
+        draw: [function (u) {
+          labelSpans(u);
           if (!first) return;
           first = false;
           state.timings.drawn = performance.now();
@@ -451,22 +638,125 @@
           document.body.setAttribute("data-ready", "series");
         }],
         setCursor: [tip.update],
-        setSelect: [function (u) {
-          if (u.select.width < 5) return;
-          var a = u.posToVal(u.select.left, "x"), b = u.posToVal(u.select.left + u.select.width, "x");
-          u.setSelect({left: 0, top: 0, width: 0, height: 0}, false);
-          var next = new URLSearchParams(location.search);
-          next.delete("range");
-          next.set("from", new Date(a * 1000).toISOString());
-          next.set("to", new Date(b * 1000).toISOString());
-          navigate(next);
-        }],
+        setSelect: [function (u) { tip.node.hidden = true; bar.show(u); }],
       },
     };
     var u = new uPlot(opts, chartData(data), box);
     u.over.append(tip.node);
+    box.append(bar.node);
+    u.over.addEventListener("mousedown", function () { bar.hide(); });  // uPlot drops its selection silently
+    u.over.addEventListener("click", function () {  // a click, not a drag: on a marker, select around it
+      var a = u.select.width < 5 && markerNear(u, data, u.cursor.left, u.cursor.top);
+      if (a) bar.around(u, a.time, data.step_seconds);
+    });
     state.chart = u;
     return u;
+  }
+
+  /* ---------- feedback: marking ranges, and taking them back ---------- */
+
+  function author() {
+    try { return localStorage.getItem(AUTHOR_KEY) || ""; } catch (e) { return ""; }
+  }
+
+  function rememberAuthor(name) {
+    try { localStorage.setItem(AUTHOR_KEY, name.trim()); } catch (e) { /* storage disabled: asked again */ }
+  }
+
+  function toast(text, isError) {
+    var old = document.querySelector(".toast");
+    if (old) old.remove();
+    var node = el("div", {class: "toast" + (isError ? " error" : ""), role: isError ? "alert" : "status"},
+      el("span", {text: text}),
+      el("button", {type: "button", class: "sel-close", "aria-label": "dismiss", text: "×", onclick: function () {
+        node.remove();
+      }}));
+    document.body.append(node);
+    if (!isError) setTimeout(function () { node.remove(); }, TOAST_MS);
+    return node;
+  }
+
+  function feedbackFailed(err) {
+    if (err instanceof AuthNeeded) return askToken(err.message);
+    if (!(err instanceof ApiError)) console.warn(err);
+    toast("Not saved: " + (err.message || String(err)), true);
+  }
+
+  function mutedText(alerts) {
+    if (!alerts) return "";
+    return alerts.muted ? " Its alerts are muted until its end." : " No alerts muted (" + alerts.why + ").";
+  }
+
+  function markRange(data, kind, start, end, comment) {
+    var body = {metric: data.metric, labels: data.labels, start: new Date(start * 1000).toISOString(),
+                end: new Date(end * 1000).toISOString(), kind: kind, comment: (comment || "").trim(), author: author()};
+    return api("feedback", null, "POST", body).then(function (made) {
+      state.notice = "Marked " + fmtSpan(start, end) + " as " + kindOf(kind).label + ". Training learns it " +
+        made.retrain + "." + mutedText(made.alerts);
+      return reloadSeries();
+    }, feedbackFailed);
+  }
+
+  function takeBack(f) {
+    return api("feedback/" + encodeURIComponent(f.id), null, "DELETE").then(function () {
+      state.notice = "Took back “" + kindOf(f.kind).label + "” over " + fmtSpan(seconds(f.start), seconds(f.end)) +
+        ": the next training no longer uses it.";
+      return reloadSeries();
+    }, feedbackFailed);
+  }
+
+  function markButton(data, kind, text, span) {
+    return el("button", {type: "button", class: "small-btn kind-btn " + KINDS[kind].cls, "data-kind": kind,
+                         title: "mark " + fmtSpan(span[0], span[1]) + " as " + KINDS[kind].label,
+                         onclick: function (event) {
+                           var button = event.currentTarget;
+                           button.disabled = true;  // one click, one mark; enabled again should it fail
+                           markRange(data, kind, span[0], span[1], "").then(function () { button.disabled = false; });
+                         }}, el("i", {class: "swatch fb " + KINDS[kind].cls}), text);
+  }
+
+  function incidentSpan(inc, data) {  // [start, end) in epoch seconds: a bucket at least; an open one, up to now
+    var s = seconds(inc.start), e = inc.end ? seconds(inc.end) : Math.min(Date.now() / 1000, seconds(data.end));
+    return [s, Math.max(e, s + data.step_seconds)];
+  }
+
+  function incidentActions(inc, data) {
+    if (inc.kind !== "anomaly") return null;
+    var span = incidentSpan(inc, data);
+    var covering = data.feedback.filter(function (f) { return seconds(f.start) <= span[0] && seconds(f.end) >= span[1]; });
+    if (covering.length) return el("span", {class: "marked small"}, "marked ", kindBadge(covering[0].kind));
+    return [markButton(data, "not_anomaly", "Not an anomaly", span), markButton(data, "anomaly", "Confirm anomaly", span)];
+  }
+
+  function feedbackTable(data) {
+    if (!data.feedback.length) {
+      return el("p", {class: "muted small", text: "No feedback in this range. Drag across the chart to select a " +
+        "range and mark it, click an anomaly's marker, or use an incident's buttons."});
+    }
+    var body = el("tbody");
+    data.feedback.forEach(function (f) {
+      body.append(el("tr", {"data-id": f.id},
+        el("td", null, kindBadge(f.kind)),
+        el("td", {text: fmtTime(seconds(f.start))}), el("td", {text: fmtTime(seconds(f.end))}),
+        el("td", {class: "comment", text: f.comment || "–"}), el("td", {text: f.author || "–"}),
+        el("td", {class: "actions"}, el("button", {type: "button", class: "small-btn undo", text: "Undo",
+          title: "take this feedback back", onclick: function (event) {
+            var button = event.currentTarget;
+            button.disabled = true;
+            takeBack(f).then(function () { button.disabled = false; });
+          }}))));
+    });
+    return el("table", {class: "incidents-table feedback-table"},
+      el("thead", null, el("tr", null, ["kind", "from", "to", "comment", "author", ""]
+        .map(function (h) { return el("th", {text: h}); }))), body);
+  }
+
+  function feedbackCard(data) {
+    return el("section", {class: "card feedback-card"}, el("h2", {text: "Feedback"}),
+      el("p", {class: "hint lead", text: "What the next training learns: “not an anomaly” ranges are taught as " +
+        "normal; “anomaly” and “ignore” ranges are left out of its data, and “ignore” also mutes the series' " +
+        "alerts over the range's future part."}),
+      feedbackTable(data));
   }
 
   function incidentsTable(data, params) {
@@ -486,7 +776,8 @@
         el("td", {text: fmtTime(s)}), el("td", {text: inc.end ? fmtTime(e) : "still open"}),
         el("td", {class: "num", text: fmt(peak.score)}), el("td", {class: "num", text: fmt(peak.value)}),
         el("td", {text: peak.model || "–"}),
-        el("td", null, el("a", {href: "./?" + zoom.toString(), text: "zoom"}))));
+        el("td", {class: "actions"}, el("a", {href: "./?" + zoom.toString(), text: "zoom"}),
+          incidentActions(inc, data))));
     });
     return el("table", {class: "incidents-table"},
       el("thead", null, el("tr", null, ["status", "kind", "from", "to", "peak score", "peak value", "model", ""]
@@ -503,50 +794,83 @@
     }));
   }
 
-  function seriesPage(params) {
-    state.view = "series";
+  function seriesSkeleton(params) {  // the page's frame, drawn before its data comes (the chart's width sizes the ask)
     var metric = params.get("metric");
-    var labels = params.get("labels") || "";
-    var range = readRange(params);
     document.title = metric + " · metricwatch";
     var crumbs = clear(document.getElementById("crumbs"));
     crumbs.append(el("a", {href: "./", text: "Overview"}), el("span", {class: "sep", text: "/"}),
       el("span", {text: metric}));
     var app = clear(document.getElementById("app"));
-    var head = el("div", {class: "page-head"}, el("h1", {class: "metric", text: metric}));
-    var picker = el("div", {class: "picker-slot"}, rangePicker(params, range, null));
-    var box = el("div", {class: "chart-box"});
-    var panel = el("section", {class: "card chart-card"}, picker, box);
-    app.append(head, panel);
-    var ask = apiRange(range);
-    ask.metric = metric;
-    if (labels) ask.labels = labels;
-    ask.max_points = String(Math.max(2, Math.round(box.clientWidth || 800)));
+    var view = {params: params, range: readRange(params), app: app,
+                head: el("div", {class: "page-head"}, el("h1", {class: "metric", text: metric})),
+                box: el("div", {class: "chart-box"})};
+    view.picker = el("div", {class: "picker-slot"}, rangePicker(params, view.range, null));
+    view.panel = el("section", {class: "card chart-card"}, view.picker, view.box);
+    app.append(view.head, view.panel);
+    return view;
+  }
+
+  function seriesAsk(params, width) {
+    var ask = apiRange(readRange(params));
+    ask.metric = params.get("metric");
+    if (params.get("labels")) ask.labels = params.get("labels");
+    ask.max_points = String(Math.max(2, Math.round(width || 800)));
+    return ask;
+  }
+
+  function facts(data) {
+    var n = data.points.time.length;
+    return [n + " buckets of " + data.step, "model " + (data.model || "none yet"),
+            data.anomalies.length + " anomalous bucket" + (data.anomalies.length === 1 ? "" : "s"),
+            data.incidents.length + " incident" + (data.incidents.length === 1 ? "" : "s"),
+            data.feedback.length + " marked range" + (data.feedback.length === 1 ? "" : "s")].join(" · ") +
+      " · drag across the chart to zoom in or mark the range";
+  }
+
+  function fillSeries(view, data) {
+    destroyCharts();
+    state.data = data;
+    view.head.append(el("span", {class: "chips"}, labelChips(data.labels)));
+    clear(view.picker).append(rangePicker(view.params, view.range, data));
+    view.panel.append(legend(data), el("p", {class: "facts muted small", text: facts(data)}));
+    if (!data.points.time.length) view.box.append(el("p", {class: "empty-chart muted", text: "No points in this range."}));
+    drawChart(view.box, data);
+    view.app.append(el("section", {class: "card"}, el("h2", {text: "Incidents"}), incidentsTable(data, view.params)),
+      feedbackCard(data),
+      el("section", {class: "card"}, el("h2", {text: "Other label sets of " + data.metric}), labelSetsList(data)));
+    if (state.notice) toast(state.notice);
+    state.notice = null;
+  }
+
+  function seriesPage(params) {
+    state.view = "series";
+    var view = seriesSkeleton(params);
     var t0 = performance.now();
-    return api("series", ask).then(function (data) {
+    return api("series", seriesAsk(params, view.box.clientWidth)).then(function (data) {
       state.timings.fetched = performance.now();
       state.timings.fetch = state.timings.fetched - t0;
-      destroyCharts();
-      state.data = data;
-      head.append(el("span", {class: "chips"}, labelChips(data.labels)));
-      clear(picker).append(rangePicker(params, range, data));
-      var n = data.points.time.length;
-      var facts = [n + " buckets of " + data.step, "model " + (data.model || "none yet"),
-                   data.anomalies.length + " anomalous bucket" + (data.anomalies.length === 1 ? "" : "s"),
-                   data.incidents.length + " incident" + (data.incidents.length === 1 ? "" : "s")];
-      panel.append(legend(data), el("p", {class: "facts muted small", text: facts.join(" · ") +
-        " · drag across the chart to zoom"}));
-      if (!n) box.append(el("p", {class: "empty-chart muted", text: "No points in this range."}));
-      drawChart(box, data);
-      app.append(el("section", {class: "card"}, el("h2", {text: "Incidents"}), incidentsTable(data, params)),
-        el("section", {class: "card"}, el("h2", {text: "Other label sets of " + data.metric}), labelSetsList(data)));
+      fillSeries(view, data);
     });
+  }
+
+  function reloadSeries() {  // after feedback: the same view with fresh data, drawn at once (no flash, same scroll)
+    var search = location.search, params = new URLSearchParams(search);
+    var width = state.chart ? state.chart.root.parentNode.clientWidth : 800;
+    var y = window.scrollY;
+    state.ready = false;
+    document.body.removeAttribute("data-ready");
+    return api("series", seriesAsk(params, width)).then(function (data) {
+      if (location.search !== search || state.view !== "series") return;  // navigated away meanwhile
+      fillSeries(seriesSkeleton(params), data);
+      window.scrollTo(0, y);
+    }, failed);
   }
 
   /* ---------- boot ---------- */
 
   function render() {
     state.ready = false;
+    state.notice = null;
     document.body.removeAttribute("data-ready");
     renderSession();
     var params = new URLSearchParams(location.search);

@@ -1,4 +1,5 @@
-"""Dashboard function: the monitoring pages, their static files and the JSON they draw (GET).
+"""Dashboard function: the monitoring pages, their static files and the JSON they draw, and the
+feedback its buttons send.
 
 Thin by design: the request goes straight to the shared package.
 """

@@ -17,7 +17,7 @@ from conftest import NOW, call
 from dashboard.seed import HOSTILE, LABELS, METRIC, seed
 from dashboard.test_dashboard_api import DAY, send, series
 from metricwatch.alerting.silences import Silences
-from metricwatch.api.dashboard import FEEDBACK_BODY_BYTES, dashboard
+from metricwatch.api.dashboard import dashboard
 from metricwatch.api.feedback import feedback as feedback_api
 from metricwatch.runtime import build_runtime
 from metricwatch.store import MongoMetricStore
@@ -144,7 +144,7 @@ def test_a_body_that_is_not_json_is_refused_with_a_4xx(seeded):
     status, body, _ = post(runtime, None, raw=b"{nope")
     assert status == 400 and body["field"] == "body"
     assert post(runtime, None, raw=b"{}", content_type="text/plain")[0] == 415
-    assert post(runtime, None, raw=b" " * (FEEDBACK_BODY_BYTES + 1))[0] == 413
+    assert post(runtime, None, raw=b" " * (runtime.settings.max_body_bytes + 1))[0] == 413
 
 
 def test_a_mark_on_an_unknown_series_is_a_404(seeded):

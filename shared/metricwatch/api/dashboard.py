@@ -44,9 +44,6 @@ DEFAULT_POINTS = 1000
 MOST_POINTS_ASKED = 100_000  # a screen's width, with room; more is capped at QUERY_MAX_POINTS anyway
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9999, 1, 1, tzinfo=timezone.utc)
 IMMUTABLE = "public, max-age=31536000, immutable"
-# A feedback body is a few fields and a series' labels (at most 32 of 1,152 characters): 64 KiB holds any
-# valid one. A constant, not MAX_BODY_BYTES, so the dashboard reads no setting the feedback function owns.
-FEEDBACK_BODY_BYTES = 64 * 1024
 API_ROUTES = "/api/overview, /api/series, POST /api/feedback and DELETE /api/feedback/<id>"
 
 
@@ -147,7 +144,7 @@ def _api(request: Any, runtime: Runtime) -> Response:
 def _mark(request: Any, runtime: Runtime) -> Response:
     """POST /api/feedback: what POST /feedback does, answered the same."""
     _only(request.args, set())
-    return _private(record(runtime, read_json(request, FEEDBACK_BODY_BYTES), utcnow()), 201)
+    return _private(record(runtime, read_json(request, runtime.settings.max_body_bytes), utcnow()), 201)
 
 
 @endpoint("DELETE", guard=bearer_token)

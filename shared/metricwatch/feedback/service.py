@@ -21,8 +21,6 @@ from metricwatch.alerting.silences import Silence, Silences
 from metricwatch.detection.feedback import IGNORE
 from metricwatch.errors import NotFound
 from metricwatch.feedback.records import Feedback, parse_feedback
-from metricwatch.feedback.store import MOST_PER_SERIES
-from metricwatch.series import series_id
 
 if TYPE_CHECKING:  # the runtime wires this package's store: importing it here would be a cycle
     from metricwatch.runtime import Runtime
@@ -69,7 +67,5 @@ def of_series(runtime: Runtime, metric: str, labels: Mapping[str, str], start: d
               end: datetime) -> list[dict[str, Any]]:
     """The ranges of the series `metric`/`labels` (that exact label set, not every series including it)
     overlapping [start, end), oldest first, each with `SHOWN` fields only."""
-    key = series_id(metric, dict(labels))
-    found = runtime.feedback.find(metric, labels, MOST_PER_SERIES)  # newest range first
-    mine = [f for f in found if f.series == key and f.start < end and f.end > start]
-    return [{k: v for k, v in f.to_dict().items() if k in SHOWN} for f in reversed(mine)]
+    return [{k: v for k, v in f.to_dict().items() if k in SHOWN}
+            for f in runtime.feedback.overlapping(metric, labels, start, end)]

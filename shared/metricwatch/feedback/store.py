@@ -50,6 +50,13 @@ class FeedbackStore:
         with unavailable_as_503():
             return [_from_doc(d) for d in self.collection.find(query).sort("start", -1).limit(limit)]
 
+    def overlapping(self, metric: str, labels: Mapping[str, str], start: datetime, end: datetime,
+                    limit: int = MOST_PER_SERIES) -> list[Feedback]:
+        """One series' feedback (its exact label set) overlapping [start, end), oldest first."""
+        query = {"series": series_id(metric, dict(labels)), "start": {"$lt": end}, "end": {"$gt": start}}
+        with unavailable_as_503():
+            return [_from_doc(d) for d in self.collection.find(query).sort("start", 1).limit(limit)]
+
     def delete(self, feedback_id: str) -> Feedback:
         with unavailable_as_503():
             doc = self.collection.find_one_and_delete({"_id": feedback_id})

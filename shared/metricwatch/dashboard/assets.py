@@ -42,10 +42,12 @@ class Asset:
         return f"assets/{self.name}?v={self.version}"
 
 
-@lru_cache(maxsize=None)
 def asset(name: str) -> Asset | None:
-    """The whitelisted file `name`, or None for any other name."""
-    if name not in TYPES:
-        return None
+    """The whitelisted file `name`, or None for any other name (never cached: the names are the caller's)."""
+    return _read(name) if name in TYPES else None
+
+
+@lru_cache(maxsize=None)  # bounded by TYPES: only whitelisted names get here
+def _read(name: str) -> Asset:
     body = (ASSET_DIR / name).read_bytes()
     return Asset(name=name, content_type=TYPES[name], body=body, version=hashlib.sha256(body).hexdigest()[:16])

@@ -15,7 +15,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from metricwatch.detection.catalog import WatchedMetric
-from metricwatch.detection.feedback import FeedbackSource, feedback_report, fit_with_feedback
+from metricwatch.detection.feedback import (
+    FeedbackSource, Mark, earlier_ranges, feedback_report, fit_with_feedback)
+from metricwatch.detection.models.rolling import sampling_step
 from metricwatch.detection.models import create_model
 from metricwatch.detection.models.base import MIN_TRAIN_POINTS
 from metricwatch.detection.scoring import Verdict, context_for, group_by_series, score_series
@@ -26,11 +28,17 @@ from metricwatch.modelstore.cache import ModelCache, dumps
 from metricwatch.points import Point, parse_labels, parse_value
 from metricwatch.timeutil import as_utc, utcnow
 from metricwatch.series import model_object_name
-from metricwatch.store.base import MetricStore
+from metricwatch.store.base import MetricStore, SeriesData
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)  # the write time of a model that does not exist
+MAX_EARLIER = 50  # older not_anomaly stretches read back per series and training (one read each)
+Stretch = tuple[Any, Any]  # (timestamps, values) arrays of one stretch of history
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
 def _read(summary: TrainSummary, where: dict[str, Any], what: str, read: Callable[[], T]) -> T | None:
@@ -134,14 +142,14 @@ class Detector:
             summary.skipped.append({**where, "reason": f"{len(data)} points in the train interval; "
                                                        f"need at least {MIN_TRAIN_POINTS}"})
             return
-        marks = () if self.feedback is None else _read(summary, where, "reading its feedback",
-                                                       lambda: self.feedback(watched.name, labels))
-        if marks is None:
+        feedback = self._feedback(watched, labels, start, data, summary, where)
+        if feedback is None:  # listed as failed
             return
+        marks, earlier = feedback
         t0 = time.monotonic()
         try:
             model = fit_with_feedback(create_model(watched.model, watched.train_params), data.timestamps,
-                                      data.values, marks)
+                                      data.values, marks, earlier)
         except MetricwatchError as exc:  # the data cannot make a model (too short, flat...): not retried
             summary.skipped.append({**where, "reason": exc.message})
             return
@@ -158,6 +166,33 @@ class Detector:
             return
         summary.models.append({**where, "object": name, "points": len(data),
                                "seconds": round(time.monotonic() - t0, 3), **feedback_report(data.timestamps, marks)})
+
+    def _feedback(self, watched: WatchedMetric, labels: dict[str, str], start: datetime, data: SeriesData,
+                  summary: TrainSummary, where: dict[str, Any]) -> tuple[Sequence[Mark], list[Stretch]] | None:
+        """The series' marks, and the history its `not_anomaly` marks older than the interval need.
+
+        A false alarm stays accepted as long as its mark is kept, not only while its rows are in
+        the training interval: each older mark's stretch (with the model's context before it) is
+        read back for the model to remember, at most `MAX_EARLIER` of them, the newest.
+        """
+        if self.feedback is None:
+            return (), []
+        marks = _read(summary, where, "reading its feedback", lambda: self.feedback(watched.name, labels))
+        if marks is None:
+            return None
+        try:
+            context = create_model(watched.model, watched.train_params).context_points * sampling_step(data.timestamps)
+        except Exception:  # the fit reports what is wrong with the model
+            context = 0.0
+        earlier: list[Stretch] = []
+        ranges = earlier_ranges(marks, start.timestamp(), context)
+        for lo, hi in ranges[max(0, len(ranges) - MAX_EARLIER):]:
+            got = _read(summary, where, "reading the history of its older feedback",
+                        lambda: self.store.series_points(watched.name, labels, _utc(lo), _utc(hi)))
+            if got is None:
+                return None
+            earlier.append((got.timestamps, got.values))
+        return marks, earlier
 
     # -- scoring ----------------------------------------------------------------------------
     def score_points(self, points: Sequence[Point]) -> list[Verdict | None]:

@@ -63,8 +63,17 @@ def split(timestamps: np.ndarray, marks: Sequence[Mark]) -> tuple[np.ndarray, np
     return keep, covered(timestamps, marks, (NOT_ANOMALY,))[keep]
 
 
-def fit_with_feedback(model: T, timestamps: np.ndarray, values: np.ndarray, marks: Sequence[Mark]) -> T:
-    """`model.fit` on the rows not left out, then `accept` on those called normal (if the model learns)."""
+def fit_with_feedback(model: T, timestamps: np.ndarray, values: np.ndarray, marks: Sequence[Mark],
+                      earlier: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> T:
+    """`model.fit` on the rows not left out, then `accept` on those called normal (if the model learns).
+
+    `earlier`: (timestamps, values) stretches from before the training
+    interval, each holding older `not_anomaly` marks with the model's
+    context before them (`earlier_ranges` says which): each is shown to
+    `accept` too, so a false alarm stays accepted as long as its mark is
+    kept, not only while its rows are in the training interval. Fitting
+    never sees them.
+    """
     if not marks:
         return model.fit(timestamps, values)
     ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
@@ -73,9 +82,33 @@ def fit_with_feedback(model: T, timestamps: np.ndarray, values: np.ndarray, mark
         raise ModelError(f"{int(keep.sum())} points are left once the ranges marked anomaly or ignore are "
                          f"left out; need at least {MIN_TRAIN_POINTS}")
     fitted = model.fit(ts[keep], x[keep])
-    if accepted.any() and isinstance(fitted, LearnsFromFeedback):
+    if not isinstance(fitted, LearnsFromFeedback):
+        return fitted
+    if accepted.any():
         fitted.accept(ts[keep], x[keep], accepted)
+    for stretch_ts, stretch_x in earlier:
+        stretch_ts, stretch_x = np.asarray(stretch_ts, np.float64), np.asarray(stretch_x, np.float64)
+        keep, accepted = split(stretch_ts, marks)
+        if accepted.any():
+            fitted.accept(stretch_ts[keep], stretch_x[keep], accepted)
     return fitted
+
+
+def earlier_ranges(marks: Sequence[Mark], since: float, context: float) -> list[tuple[float, float]]:
+    """[start, end) time ranges to read for `fit_with_feedback(earlier=...)`: merged, in time order.
+
+    Each `not_anomaly` mark that starts before `since` (the training
+    interval's start), from `context` seconds before it (the model's
+    context points times the sampling step) to its end or `since`.
+    """
+    spans = sorted((m.start - context, min(m.end, since)) for m in marks if m.kind == NOT_ANOMALY and m.start < since)
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def feedback_report(timestamps: np.ndarray, marks: Sequence[Mark]) -> dict[str, Any]:

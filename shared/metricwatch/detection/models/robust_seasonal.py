@@ -24,6 +24,21 @@ scores only if it is more surprising than every row of the previous
 `quiet_points` rows reached the alert level: an incident still under way is
 not news (both recomputed from context, so live and backtest agree). A row
 as rare as an alarm but silenced so says `silenced` (with its measure).
+
+Feedback (`accept`, called by `detection.feedback.fit_with_feedback` after
+`fit` on the rows not marked `anomaly` or `ignore`): the rows a person
+marked `not_anomaly` become a memory of accepted surprises (`accepted.py`):
+per episode, its direction, half-hour of the day and the digits each
+measure reached. A later row in the same direction counts only by how far
+each measure goes beyond an accepted reading (allowing for the noise of
+reading it twice) plus a base rarity: about 2 digits near the accepted time
+of day, 3.3 elsewhere (once `accepted_anywhere_after` episodes, 1 by
+default, reached that size at different times of day). So the same false
+alarm does not fire again, while a much larger event, the other direction
+or another shape does. Chosen over widening the band or the tail, which
+would silence those too: the feedback said "this is normal here", not
+"this series is noisier". A row the memory kept below the alert level says
+`silenced` = "accepted". Pickled models from before load without a memory.
 """
 
 from __future__ import annotations
@@ -33,6 +48,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from metricwatch.detection.models.accepted import Accepted, build, episodes
 from metricwatch.detection.models.base import OUTLIER, Scores, verdicts
 from metricwatch.detection.models.daily_scale import fit_hour_scales, hours
 from metricwatch.detection.models.rolling import (
@@ -45,6 +61,8 @@ from metricwatch.errors import ModelError
 SEASONALITIES = ("auto", "none", "daily", "weekly", "weekday")
 STUCK_WEIGHT = 1.5  # a stuck value is a step to 1.5x the alert level: it fires once, when the run gets too long
 MEASURES = ("far_from_expected", "jump", "sustained_shift")  # the reasons, in the order `surprise` measures them
+TOLERANCE_SD = 2.0  # noise standard deviations two readings of the same accepted event may differ by
+ACCEPTED = "accepted"  # `silenced` of a row the memory of not_anomaly feedback kept below the alert level
 
 
 @dataclass
@@ -57,9 +75,11 @@ class Surprise:
 
     logp: np.ndarray  # log10 tail probability, <= 0: the rarest measure, after the time-of-day cap
     expected: np.ndarray
-    measures: tuple[np.ndarray, np.ndarray, np.ndarray]  # log10 p of each of MEASURES
+    measures: np.ndarray  # (3, n): log10 p of each of MEASURES, after the accepted memory
     stuck: np.ndarray  # rows in a run of equal values long enough to be a surprise
     stuck_logp: float  # the rarity a stuck value is given
+    accepted_rows: np.ndarray | None = None  # rows the accepted memory lowered (None: none)
+    unaccepted: np.ndarray | None = None  # their logp without it
 
     def reasons(self, flagged: np.ndarray, start: int) -> np.ndarray | None:
         """What made each row from `start` that is `flagged` rare (None elsewhere); None if none is flagged.
@@ -71,7 +91,7 @@ class Surprise:
         out = np.full(len(flagged), None, dtype=object)
         for i in np.flatnonzero(flagged):
             row = start + i
-            rarest = int(np.argmin([m[row] for m in self.measures]))
+            rarest = int(np.argmin(self.measures[:, row]))
             out[i] = "stuck" if self.stuck[row] and self.logp[row] == self.stuck_logp else MEASURES[rarest]
         return out
 
@@ -91,14 +111,16 @@ class RobustSeasonalModel:
                  stuck_factor: float = 4.0,
                  min_stuck: int = 6, band_z: float = 4.0, max_digits: float = 12.0,
                  alert_digits: float = 4.0, shift_window: int = 6, shift_discount: float = 1.0,
-                 quiet_points: int = 12, recurring_days: int = 3) -> None:
+                 quiet_points: int = 12, recurring_days: int = 3, accepted_anywhere_after: int = 1) -> None:
         if seasonality not in SEASONALITIES:
             raise ValueError(f"seasonality must be one of {SEASONALITIES}")
-        if level_window < 2 or shift_window < 1 or quiet_points < 0 or recurring_days < 0 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
+        if level_window < 2 or shift_window < 1 or quiet_points < 0 or recurring_days < 0 or accepted_anywhere_after < 0 \
+                or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
                 or not 0.5 <= tail_quantile < 1 or not 0 < alert_digits <= max_digits or not band_z > 0 \
                 or not stuck_factor > 0 or not shift_discount >= 0 or not 0 <= min_seasonal_gain < 1 \
                 or not refractory_hours >= 0:
-            raise ValueError("need level_window >= 2, shift_window >= 1, quiet_points >= 0, recurring_days >= 0, refractory_hours >= 0, max_refractory >= 0, "
+            raise ValueError("need level_window >= 2, shift_window >= 1, quiet_points >= 0, recurring_days >= 0, "
+                             "accepted_anywhere_after >= 0, refractory_hours >= 0, max_refractory >= 0, "
                              "min_stuck >= 2, 0.5 <= tail_quantile < 1, 0 < alert_digits <= max_digits, band_z > 0, "
                              "stuck_factor > 0, shift_discount >= 0, 0 <= min_seasonal_gain < 1")
         self.level_window = level_window
@@ -116,6 +138,7 @@ class RobustSeasonalModel:
         self.shift_discount = shift_discount
         self.quiet_points = quiet_points
         self.recurring_days = recurring_days
+        self.accepted_anywhere_after = accepted_anywhere_after
         self.context_points = level_window + shift_window + max(max_refractory, quiet_points)
         self._profile: Profile = FLAT
         self._scales = (1.0, 1.0, 1.0)  # residual, jump, shift
@@ -124,12 +147,19 @@ class RobustSeasonalModel:
         self._refractory = max_refractory  # rows; set from the sampling step at training
         self._recurrence: Recurrence | None = None
         self._hour_scales: np.ndarray | None = None  # (24,): each UTC hour's noise over the day's
+        self._accepted: Accepted | None = None  # what not_anomaly feedback called normal (`accept`)
+        self._step, self._train_days, self._trained_from = 0.0, 0, 0.0  # the training's step, days and start, for `accept`
 
     def __setstate__(self, state: dict) -> None:
-        """Model files saved before `recurring_days` or the hour scales existed load as trained: without them."""
+        """Model files saved before `recurring_days`, the hour scales or feedback existed load as trained: without them."""
         state.setdefault("recurring_days", 0)
         state.setdefault("_recurrence", None)
         state.setdefault("_hour_scales", None)
+        state.setdefault("_accepted", None)
+        state.setdefault("accepted_anywhere_after", 1)
+        state.setdefault("_step", 0.0)
+        state.setdefault("_train_days", 0)
+        state.setdefault("_trained_from", 0.0)
         self.__dict__.update(state)
 
     def _deviations(self, timestamps: np.ndarray, values: np.ndarray,
@@ -173,31 +203,81 @@ class RobustSeasonalModel:
         step = sampling_step(ts) or 1.0
         self._refractory = int(np.clip(round(self.refractory_hours * 3600.0 / step), 0, self.max_refractory))
         self._stuck_limit = max(self.stuck_factor * int(run_lengths(x).max()), float(self.min_stuck))
+        self._accepted = None  # feedback is shown after fit (`accept`); a new fit starts without it
+        self._step, self._train_days, self._trained_from = step, len(np.unique(np.floor(ts / 86400.0))), float(ts.min())
         self._recurrence = None  # the training rows' own surprise, before any cap
         if self.recurring_days:
             logp = self.surprise(ts, x, seasonal).logp
             self._recurrence = fit_recurrence(ts[warm:], -logp[warm:], resid[warm:] >= 0, self.recurring_days)
         return self
 
-    def surprise(self, timestamps: np.ndarray, values: np.ndarray,
-                 seasonal: np.ndarray | None = None) -> Surprise:
-        """log10 of each row's tail probability (<= 0), its expected value, and what made it rare."""
+    def accept(self, timestamps: np.ndarray, values: np.ndarray, accepted: np.ndarray) -> None:
+        """After `fit`: remember the surprise of the rows a person called normal (`accepted.py`).
+
+        Training rows are measured as `fit` measured them (held-out seasonal
+        profile), so a later day's same event reads the same digits; rows
+        from before the training interval as a new day is scored. Each call
+        adds to what earlier calls since `fit` showed: the training rows,
+        then stretches from before the training interval that hold older
+        marks (`detection.feedback.fit_with_feedback`), each with its context.
+        """
+        if self._tails is None:
+            raise ModelError("model is not trained")
+        ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
+        accepted = np.asarray(accepted, dtype=bool).copy()
+        accepted[:self.level_window + self.shift_window] = False  # warm-up rows measure nothing
+        if not accepted.any():
+            return
+        seasonal = held_out(ts, x, self._profile) if ts.min() >= self._trained_from else None
+        _, upward, measures = self._measures(ts, x, seasonal)
+        found = episodes(ts, -measures, upward, accepted, self.alert_digits)
+        if len(found):
+            before = self._accepted.episodes if self._accepted is not None else found[:0]
+            tolerance = [TOLERANCE_SD / (t.mean_excess * np.log(10.0)) for t in self._tails]
+            self._accepted = build(np.concatenate((before, found)), self._train_days, self._step,
+                                   self.accepted_anywhere_after, tolerance)
+
+    def _measures(self, timestamps: np.ndarray, values: np.ndarray,
+                  seasonal: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected value, direction (above expected) and log10 p of each of MEASURES (3, n), for every row."""
         if self._tails is None:
             raise ModelError("model is not trained")
         expected, resid, jump, shift = self._deviations(timestamps, values, seasonal)
         upward = resid >= 0
         resid, shift = np.abs(resid), np.abs(shift)
-        measures = (self._tails[0].log10_p(resid / self._scales[0]),
-                    np.where(_away(resid), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0),
-                    np.where(_away(shift), self._tails[2].log10_p(shift / self._scales[2]) + self.shift_discount, 0.0))
-        logp = np.minimum(measures[0], measures[1])
-        np.minimum(logp, measures[2], out=logp)
-        np.minimum(logp, 0.0, out=logp)
+        measures = np.empty((len(MEASURES), len(resid)))
+        measures[0] = self._tails[0].log10_p(resid / self._scales[0])
+        measures[1] = np.where(_away(resid), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0)
+        measures[2] = np.where(_away(shift), self._tails[2].log10_p(shift / self._scales[2]) + self.shift_discount, 0.0)
+        return expected, upward, measures
+
+    def _capped(self, timestamps: np.ndarray, logp: np.ndarray, upward: np.ndarray, stuck: np.ndarray) -> np.ndarray:
+        """The rarest measure's logp (<= 0) after the time-of-day cap, with stuck values' rarity."""
         if self._recurrence is not None:
             logp = -self._recurrence.cap(timestamps, -logp, upward)
-        stuck = run_lengths(values) >= self._stuck_limit
         logp[stuck] = np.minimum(logp[stuck], -STUCK_WEIGHT * self.alert_digits)
-        return Surprise(logp, expected, measures, stuck, -STUCK_WEIGHT * self.alert_digits)
+        return logp
+
+    def surprise(self, timestamps: np.ndarray, values: np.ndarray,
+                 seasonal: np.ndarray | None = None) -> Surprise:
+        """log10 of each row's tail probability (<= 0), its expected value, and what made it rare.
+
+        With a memory of accepted feedback, only the rows rare enough for it
+        to matter are looked up (a scored point pays for it only then), and
+        `unaccepted` keeps what the rows it lowered would have read without it.
+        """
+        expected, upward, measures = self._measures(timestamps, values, seasonal)
+        stuck = run_lengths(values) >= self._stuck_limit
+        rarest = np.minimum(measures[0], measures[1])
+        np.minimum(rarest, measures[2], out=rarest)
+        logp = self._capped(timestamps, np.minimum(rarest, 0.0), upward, stuck)
+        rows = unaccepted = None
+        if self._accepted is not None:  # a second cap beside the time of day's: the row counts by the smaller
+            rows = np.flatnonzero(rarest < -self._accepted.floor)
+            rows, unaccepted = self._accepted.lower(timestamps, measures, upward, logp, rows, stuck)
+            if not len(rows):
+                rows = unaccepted = None
+        return Surprise(logp, expected, measures, stuck, -STUCK_WEIGHT * self.alert_digits, rows, unaccepted)
 
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
@@ -214,5 +294,12 @@ class RobustSeasonalModel:
         exp, half = expected[start:], self.band_z * self._scales[0] * self._hour_scale(ts[start:])
         anomaly = verdicts(score, alarm)
         silenced = (raw[start:] >= alarm) & (anomaly != OUTLIER)  # as rare as an alarm, within an incident
+        why = surprise.reasons(silenced, start)
+        if surprise.accepted_rows is not None:  # as rare as an alarm but for what a person called normal
+            rows = [i - start for i, was in zip(surprise.accepted_rows.tolist(), surprise.unaccepted.tolist())
+                    if i >= start and was <= -self.alert_digits and raw[i] < alarm]  # a row or two
+            if rows:
+                why = np.full(len(score), None, dtype=object) if why is None else why
+                why[rows] = ACCEPTED
         return Scores(score=score, anomaly=anomaly, expected=exp, lower=exp - half, upper=exp + half,
-                      reason=surprise.reasons(anomaly == OUTLIER, start), silenced=surprise.reasons(silenced, start))
+                      reason=surprise.reasons(anomaly == OUTLIER, start), silenced=why)

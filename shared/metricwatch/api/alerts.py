@@ -16,9 +16,8 @@ from typing import Any
 from metricwatch.alerting.silences import Silences, parse_silence
 from metricwatch.api.auth import bearer_token
 from metricwatch.api.http import endpoint, json_response, read_json
-from metricwatch.api.params import parse_limit
+from metricwatch.api.params import only_params, parse_limit, parse_metric
 from metricwatch.errors import InvalidInput, MethodNotAllowed, NotFound
-from metricwatch.points import parse_name
 from metricwatch.runtime import Runtime
 from metricwatch.timeutil import as_utc, utcnow
 
@@ -28,20 +27,14 @@ INCIDENT_FIELDS = ("kind", "status", "metric", "labels", "fingerprint", "first_a
                    "opened_at", "resolved_at", "ends_at", "peak", "revision", "notifications")
 
 
-def _only(request: Any, allowed: set[str]) -> None:
-    unknown = sorted(set(request.args) - allowed)
-    if unknown:
-        raise InvalidInput(f"unknown parameter(s) {unknown}; expected {sorted(allowed)}", field=unknown[0])
-
-
 def incidents(request: Any, runtime: Runtime) -> dict[str, Any]:
-    _only(request, {"status", "metric", "limit"})
+    only_params(request.args, {"status", "metric", "limit"})
     status = request.args.get("status", "firing")
     if status not in STATUSES:
         raise InvalidInput(f"'status' must be one of {sorted(STATUSES)}", field="status")
     query = dict(STATUSES[status])
     if request.args.get("metric"):
-        query["metric"] = parse_name(request.args["metric"])
+        query["metric"] = parse_metric(request.args["metric"])
     limit = parse_limit(request.args.get("limit"), 1000) if request.args.get("limit") else 100
     found = runtime.alerts.incidents.find(query).sort("first_anomaly_at", -1).limit(limit)
     return {"incidents": [_iso({"id": d["_id"], **{k: d.get(k) for k in INCIDENT_FIELDS}}) for d in found]}
@@ -66,7 +59,7 @@ def silences(request: Any, runtime: Runtime, silence_id: str) -> Any:
     if request.method == "DELETE" and silence_id:
         return book.expire(silence_id, now).to_dict(now)
     if request.method == "GET" and not silence_id:
-        _only(request, {"all"})
+        only_params(request.args, {"all"})
         listed = book.list(since=None if request.args.get("all") == "true" else now)
         return {"silences": [s.to_dict(now) for s in listed]}
     raise MethodNotAllowed(f"{request.method} is not allowed on this path: GET or POST /alerts/silences, "

@@ -27,13 +27,12 @@ from typing import Any
 
 from metricwatch.api.auth import bearer_token
 from metricwatch.api.http import Response, endpoint, json_response, read_json
-from metricwatch.api.params import parse_label_filter, parse_time
+from metricwatch.api.params import only_params, parse_label_filter, parse_metric, parse_time, whole_number
 from metricwatch.dashboard.assets import asset
 from metricwatch.dashboard.data import SeriesRequest, overview, series_view
 from metricwatch.dashboard.page import SECURITY_HEADERS, base_href, shell
 from metricwatch.errors import InvalidInput, NotFound
 from metricwatch.feedback.service import record, take_back
-from metricwatch.points import parse_name
 from metricwatch.runtime import Runtime
 from metricwatch.timeutil import utcnow
 
@@ -52,15 +51,6 @@ def _parts(request: Any) -> list[str]:
     return parts[1:] if parts[:1] == [NAME] else parts  # the local runner passes the path without our name
 
 
-def _only(args: Any, allowed: set[str]) -> None:
-    unknown = sorted(set(args) - allowed)
-    if unknown:
-        raise InvalidInput(f"unknown parameter(s) {unknown}; expected {sorted(allowed)}", field=unknown[0])
-    repeated = sorted(k for k in args if len(args.getlist(k)) > 1)
-    if repeated:
-        raise InvalidInput(f"parameter {repeated[0]!r} is given more than once", field=repeated[0])
-
-
 def _time(args: Any, field: str) -> datetime | None:
     value = parse_time(args.get(field), field)
     if value is not None and not EARLIEST <= value < LATEST:
@@ -73,7 +63,7 @@ def _budget(raw: str | None, most: int) -> int:
     since the page cannot know the setting and a wide screen is no error."""
     if raw is None:
         return min(DEFAULT_POINTS, most)
-    asked = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+    asked = whole_number(raw) or 0
     if not 2 <= asked <= MOST_POINTS_ASKED:
         raise InvalidInput(f"'max_points' must be an integer from 2 to {MOST_POINTS_ASKED}", field="max_points")
     return min(asked, most)
@@ -81,13 +71,10 @@ def _budget(raw: str | None, most: int) -> int:
 
 def series_request(args: Any, most_points: int, now: datetime) -> SeriesRequest:
     """The /api/series parameters, each refused with a 400 naming it."""
-    _only(args, SERIES_PARAMS)
+    only_params(args, SERIES_PARAMS)
     if not args.get("metric"):
         raise InvalidInput("'metric' is required: the name of the series' metric", field="metric")
-    try:
-        name = parse_name(args["metric"])
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message.replace("'name'", "'metric'"), field="metric") from None
+    name = parse_metric(args["metric"])
     labels = parse_label_filter(args.get("labels"))
     start, end = _time(args, "start"), _time(args, "end")
     end = end or now
@@ -131,7 +118,7 @@ def _private(body: Any, status: int = 200) -> Response:
 def _api(request: Any, runtime: Runtime) -> Response:
     parts = _parts(request)[1:]
     if parts == ["overview"]:
-        _only(request.args, set())
+        only_params(request.args, set())
         body = overview(runtime, utcnow())
     elif parts == ["series"]:
         body = series_view(runtime, series_request(request.args, runtime.settings.query_max_points, utcnow()))
@@ -143,14 +130,14 @@ def _api(request: Any, runtime: Runtime) -> Response:
 @endpoint("POST", guard=bearer_token)
 def _mark(request: Any, runtime: Runtime) -> Response:
     """POST /api/feedback: what POST /feedback does, answered the same."""
-    _only(request.args, set())
+    only_params(request.args, set())
     return _private(record(runtime, read_json(request, runtime.settings.max_body_bytes), utcnow()), 201)
 
 
 @endpoint("DELETE", guard=bearer_token)
 def _unmark(request: Any, runtime: Runtime) -> Response:
     """DELETE /api/feedback/<id>."""
-    _only(request.args, set())
+    only_params(request.args, set())
     return _private(take_back(runtime, _parts(request)[2]))
 
 

@@ -20,10 +20,9 @@ from typing import Any
 
 from metricwatch.api.auth import bearer_token
 from metricwatch.api.http import endpoint, json_response, read_json
-from metricwatch.api.params import parse_label_filter, parse_limit
+from metricwatch.api.params import only_params, parse_label_filter, parse_limit, parse_metric
 from metricwatch.errors import InvalidInput, MethodNotAllowed, NotFound
 from metricwatch.feedback.service import record, take_back
-from metricwatch.points import parse_name
 from metricwatch.runtime import Runtime
 from metricwatch.timeutil import utcnow
 
@@ -34,13 +33,8 @@ def create(request: Any, runtime: Runtime) -> Any:
 
 
 def listing(request: Any, runtime: Runtime) -> dict[str, Any]:
-    unknown = sorted(set(request.args) - {"metric", "labels", "limit"})
-    if unknown:
-        raise InvalidInput(f"unknown parameter(s) {unknown}; expected ['labels', 'limit', 'metric']", field=unknown[0])
-    try:
-        metric = parse_name(request.args["metric"]) if request.args.get("metric") else None
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message.replace("'name'", "'metric'"), field="metric") from None
+    only_params(request.args, {"metric", "labels", "limit"})
+    metric = parse_metric(request.args["metric"]) if request.args.get("metric") else None
     labels = parse_label_filter(request.args.get("labels"))
     if labels and metric is None:
         raise InvalidInput("'labels' needs 'metric'", field="labels")

@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from metricwatch.alerting.durations import parse_duration
 from metricwatch.downsample import Resolution
 from metricwatch.errors import InvalidInput
-from metricwatch.points import parse_labels
+from metricwatch.points import parse_labels, parse_name
 from metricwatch.timeutil import parse_utc
+
+
+def only_params(args: Any, allowed: set[str]) -> None:
+    """Refuse a parameter we do not read, or one given twice: either would be silently ignored."""
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise InvalidInput(f"unknown parameter(s) {unknown}; expected {sorted(allowed)}", field=unknown[0])
+    repeated = sorted(k for k in args if len(args.getlist(k)) > 1)
+    if repeated:
+        raise InvalidInput(f"parameter {repeated[0]!r} is given more than once", field=repeated[0])
+
+
+def parse_metric(raw: Any, field: str = "metric") -> str:
+    """A metric name, validated as pushed names are, with the error naming this parameter."""
+    try:
+        return parse_name(raw)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message.replace("'name'", f"'{field}'"), field=field) from None
+
+
+def whole_number(raw: str) -> int | None:
+    """Digits only (no sign, no spaces, at most 9 of them, so no huge int); None otherwise."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def parse_time(raw: str | None, field: str) -> datetime | None:
@@ -36,7 +60,7 @@ def parse_label_filter(raw: str | None) -> dict[str, str]:
 def parse_limit(raw: str | None, most: int) -> int:
     if not raw:
         return most
-    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+    limit = whole_number(raw) or 0
     if not 1 <= limit <= most:
         raise InvalidInput(f"'limit' must be an integer from 1 to {most}", field="limit")
     return limit
@@ -52,7 +76,7 @@ def parse_resolution(step: str | None, max_points: str | None, most: int) -> Res
         except ValueError as exc:
             raise InvalidInput(f"'step': {exc}", field="step") from None
     if max_points:
-        budget = int(max_points) if max_points.isascii() and max_points.isdigit() and len(max_points) < 10 else 0
+        budget = whole_number(max_points) or 0
         if not 2 <= budget <= most:
             raise InvalidInput(f"'max_points' must be an integer from 2 to {most}", field="max_points")
         return Resolution(max_points=budget)

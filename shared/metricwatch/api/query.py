@@ -26,10 +26,9 @@ from metricwatch.alerting.durations import show
 from metricwatch.api.auth import bearer_token
 from metricwatch.api.http import endpoint
 from metricwatch.errors import InvalidInput
-from metricwatch.api.params import parse_label_filter, parse_limit, parse_resolution, parse_time
+from metricwatch.api.params import only_params, parse_label_filter, parse_limit, parse_metric, parse_resolution, parse_time
 from metricwatch.downsample import downsample
 from metricwatch.ingest import describe
-from metricwatch.points import parse_name
 from metricwatch.runtime import Runtime
 
 PARAMS = {"metric", "labels", "start", "end", "limit", "cursor", "list", "step", "max_points", "anomalies"}
@@ -61,10 +60,7 @@ def _anomalies_only(raw: str | None) -> bool:
 
 
 def _points(args: Any, runtime: Runtime) -> dict[str, Any]:
-    try:
-        name = parse_name(args["metric"])
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message.replace("'name'", "'metric'"), field="metric") from None
+    name = parse_metric(args["metric"])
     labels = parse_label_filter(args.get("labels"))
     start, end = parse_time(args.get("start"), "start"), parse_time(args.get("end"), "end")
     if start and end and start >= end:
@@ -89,12 +85,7 @@ def _points(args: Any, runtime: Runtime) -> dict[str, Any]:
 
 @endpoint("GET", guard=bearer_token)
 def query(request: Any, runtime: Runtime) -> Any:
-    unknown = sorted(set(request.args) - PARAMS)
-    if unknown:
-        raise InvalidInput(f"unknown parameter(s) {unknown}; expected {sorted(PARAMS)}", field=unknown[0])
-    repeated = sorted(k for k in request.args if len(request.args.getlist(k)) > 1)
-    if repeated:
-        raise InvalidInput(f"parameter {repeated[0]!r} is given more than once", field=repeated[0])
+    only_params(request.args, PARAMS)
     if request.args.get("list", "metrics") != "metrics":
         raise InvalidInput("'list' can only be 'metrics'", field="list")
     listing = "metric" not in request.args or "list" in request.args

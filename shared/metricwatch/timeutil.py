@@ -30,6 +30,8 @@ def _from_epoch(raw: int | float, field: str, index: int | None) -> datetime:
 
 
 def _from_iso(text: str, field: str, index: int | None) -> datetime:
+    if not (text.isascii() and text.isprintable()):  # `fromisoformat` ignores a trailing NUL, we do not
+        raise InvalidInput.at(f"'{field}' {text[:64]!r} holds characters no ISO 8601 time has", field, index)
     try:
         ts = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)

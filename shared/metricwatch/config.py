@@ -140,6 +140,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Series a training run trains at once (1 to 16): threads overlap the waits on MongoDB and the bucket, "
             "not the CPU work of fitting (see make bench-trainer); 1 trains one at a time.",
             _worker_count),
+    Setting("IDEMPOTENCY_WINDOW_SECONDS", "86400",
+            "How long push remembers an Idempotency-Key: a request repeated with the same key within it "
+            "stores nothing again and gets the first answer.", _positive_int),
     Setting("QUERY_MAX_POINTS", "1000", "Most points one query page returns (the default page size).",
             _positive_int),
     Setting("QUERY_MAX_BUCKETS", "50000",
@@ -189,6 +192,7 @@ class Settings:
     collect_deadline_seconds: float
     train_deadline_seconds: float
     train_workers: int
+    idempotency_window_seconds: int
     query_max_points: int
     query_max_buckets: int
     alerting_path: str

@@ -52,6 +52,12 @@ class MethodNotAllowed(MetricwatchError):
     status = 405
 
 
+class Conflict(MetricwatchError):
+    """The request clashes with another: the same Idempotency-Key still in progress, or reused for another body."""
+
+    status = 409
+
+
 class PayloadTooLarge(MetricwatchError):
     status = 413
 

@@ -19,6 +19,7 @@ from metricwatch.config import Settings, environment, load_settings
 from metricwatch.detection.catalog import load_catalog
 from metricwatch.detection.detector import Detector
 from metricwatch.feedback.store import FeedbackStore, SeriesMarks, open_feedback_store
+from metricwatch.idempotency import IdempotencyKeys, open_keys
 from metricwatch.modelstore import open_model_store
 from metricwatch.modelstore.cache import ModelCache
 from metricwatch.store import open_store
@@ -44,6 +45,10 @@ class Runtime:
     @cached_property
     def feedback(self) -> FeedbackStore:
         return open_feedback_store(self.detector.store)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyKeys:
+        return open_keys(self.detector.store)
 
     @cached_property
     def incidents(self) -> IncidentTracker:

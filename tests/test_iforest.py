@@ -49,3 +49,13 @@ def test_bad_train_params_are_refused_when_the_model_is_built():
     with pytest.raises(Exception) as err:
         IsolationForestModel(n_estimators=-1)
     assert "n_estimators" in str(err.value)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 256, 4096])
+def test_our_average_path_length_is_scikit_learns(n):
+    """We stopped importing scikit-learn's private helper; this pins ours to it while it exists."""
+    from sklearn.ensemble._iforest import _average_path_length
+
+    from metricwatch.detection.models.flat_forest import average_path_length
+
+    assert average_path_length(n) == pytest.approx(float(_average_path_length([n])[0]), rel=1e-15, abs=0)

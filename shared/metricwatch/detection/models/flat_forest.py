@@ -8,9 +8,23 @@ tens of microseconds and gives the same numbers as `score_samples`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.ensemble import IsolationForest
-from sklearn.ensemble._iforest import _average_path_length
+
+
+def average_path_length(n: int) -> float:
+    """c(n) of Liu et al. (2008): the mean depth of an unsuccessful search in a binary tree of n points.
+
+    Ours rather than scikit-learn's private `_average_path_length`, which may change without notice;
+    the same formula, and the test against `IsolationForest.score_samples` holds to 1e-12.
+    """
+    if n <= 1:
+        return 0.0
+    if n == 2:
+        return 1.0
+    return 2.0 * (math.log(n - 1.0) + np.euler_gamma) - 2.0 * (n - 1.0) / n
 
 
 class FlatForest:
@@ -34,7 +48,7 @@ class FlatForest:
             self.leaf_depth[i, :n] = (forest._decision_path_lengths[i]
                                       + forest._average_path_length_per_tree[i] - 1.0)
         self.max_depth = max(t.max_depth for t in trees)
-        self.denominator = len(trees) * float(_average_path_length([forest._max_samples])[0])
+        self.denominator = len(trees) * average_path_length(forest._max_samples)
         self.offset = float(forest.offset_)
 
     def score_samples(self, X: np.ndarray) -> np.ndarray:

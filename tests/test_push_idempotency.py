@@ -1,4 +1,8 @@
-"""POST /push with an Idempotency-Key: a retry after a timeout stores its points once and gets the first answer."""
+"""POST /push with an Idempotency-Key: a retry after a timeout stores its points once and gets the first answer.
+
+Run on mongomock always and on a real MongoDB when MONGO_TEST_URL is set (the `store` fixture):
+the unique `_id` and the TTL index are what a server must honour.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,18 @@ from metricwatch.idempotency import COLLECTION
 
 POINTS = [{"name": "latency", "value": 0, "timestamp": "2026-12-06T12:00:00Z"},
           {"name": "latency", "value": 7.5, "labels": {"host": "a"}, "timestamp": "2026-12-06T12:01:00Z"}]
+
+
+@pytest.fixture
+def collection(store):
+    return store.collection
+
+
+@pytest.fixture
+def runtime(make_settings, store):
+    from metricwatch.runtime import build_runtime
+
+    return build_runtime(make_settings(), store=store)
 
 
 def send(runtime, body=POINTS, key="b6f1c0de-retry-1", token=None):

@@ -1,4 +1,7 @@
-"""POST/GET/DELETE /feedback as a person uses it, and what the next training does with each kind."""
+"""POST/GET/DELETE /feedback as a person uses it, and what the next training does with each kind.
+
+Run on mongomock always and on a real MongoDB when MONGO_TEST_URL is set (the `store` fixture).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,18 @@ from metricwatch.modelstore.cache import loads
 from metricwatch.timeutil import utcnow
 
 OUTAGE = (NOW - timedelta(days=3), NOW - timedelta(days=2))
+
+
+@pytest.fixture
+def collection(store):
+    return store.collection
+
+
+@pytest.fixture
+def runtime(make_settings, store):
+    from metricwatch.runtime import build_runtime
+
+    return build_runtime(make_settings(), store=store)
 
 
 def mark(runtime, kind="not_anomaly", start=OUTAGE[0], end=OUTAGE[1], **extra):

@@ -72,16 +72,22 @@ def _reject_constant(name: str) -> None:
     raise InvalidInput(f"body is not valid JSON: {name} is not a JSON number", field="body")
 
 
-def read_json(request: Any, max_bytes: int) -> Any:
-    """The request's JSON body: 415 if it is not JSON, 413 if too large, 400 if malformed."""
-    mimetype = (request.mimetype or "").lower()
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise UnsupportedMediaType(f"Content-Type must be application/json, not {mimetype or 'missing'}")
+def read_body(request: Any, max_bytes: int) -> bytes:
+    """The request's raw bytes, read no further than `max_bytes` (+1 to tell): 413 if larger."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise PayloadTooLarge(f"body is {request.content_length} bytes; at most {max_bytes}")
     data = request.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"body is larger than {max_bytes} bytes")
+    return data
+
+
+def read_json(request: Any, max_bytes: int) -> Any:
+    """The request's JSON body: 415 if it is not JSON, 413 if too large, 400 if malformed."""
+    mimetype = (request.mimetype or "").lower()
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType(f"Content-Type must be application/json, not {mimetype or 'missing'}")
+    data = read_body(request, max_bytes)
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:

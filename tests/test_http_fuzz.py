@@ -33,7 +33,15 @@ KEYS = st.sampled_from(["metric", "labels", "start", "end", "limit", "cursor", "
                         "list", "status", "all", "kind", "x"])
 PATHS = st.sampled_from(["/", "/x", "/silences", "/silences/abc", "/incidents", "/api/series", "/api/overview",
                          "/api/feedback", "/api/feedback/abc", "/assets/app.js", "/assets/../main.py", "/query",
-                         "/search", "/annotations", "/tag-values", "/metrics/job/x", "/feedback/abc"])
+                         "/search", "/annotations", "/tag-values", "/metrics/job/x", "/feedback/abc",
+                         "/metrics/job/x/instance/y", "/metrics/job@base64/=", "/metrics/job/x/a@base64/%%",
+                         "/push/metrics/job/x", "/api/v2/write", "/push/api/v2/write", "/v1/metrics",
+                         "/push/v1/metrics"])
+# Bodies in the senders' formats push reads (text format, OpenMetrics, line protocol), good and bad.
+SENDER_BODIES = st.one_of(st.binary(max_size=64), st.sampled_from([
+    b"a 1\n", b'a{b="c"} 1 1395066363000\n', b"# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\n",
+    b'a_total 1 # {x="y"} 1\n# EOF\n', b"m,t=x v=1i,w=2 1\n", b'm s="x"\n', b"m v=1 -1\n", b"\xff\n",
+    b"a 1 9" + b"9" * 40 + b"\n"]))
 HEADERS = st.dictionaries(st.sampled_from(["Authorization", "Idempotency-Key", "X-CloudScheduler-ScheduleTime",
                                            "Content-Type"]), st.text(alphabet=st.characters(min_codepoint=32,
                                                                                             max_codepoint=126),
@@ -57,7 +65,7 @@ def test_main_hands_the_request_to_the_shared_endpoint(function):
 @pytest.mark.parametrize("function", FUNCTIONS)
 @FUZZ
 @given(method=st.sampled_from(["GET", "POST", "DELETE", "PUT"]), path=PATHS, query=st.lists(st.tuples(KEYS, QTEXT),
-       max_size=4), headers=HEADERS, body=st.one_of(st.none(), JSON, st.binary(max_size=64)))
+       max_size=4), headers=HEADERS, body=st.one_of(st.none(), JSON, SENDER_BODIES))
 def test_no_request_gets_a_5xx(runtime, function, method, path, query, headers, body):
     if function == "train" and not query:
         query = [("x", "1")]  # a valid request would train; an unknown parameter is refused before

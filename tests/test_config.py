@@ -15,7 +15,7 @@ def test_defaults_need_no_configuration():
     settings = load_settings({}, dotenv=None)
     assert settings.mongo_url == ""
     assert settings.mongo_metrics_collection == "metrics"
-    assert settings.push_tokens == ()
+    assert not settings.push_tokens, "no token configured: none is asked for"
 
 
 def test_environment_overrides_dotenv(tmp_path):
@@ -40,8 +40,14 @@ def test_a_bad_value_names_the_variable(name, raw, says):
     assert name in err.value.message and says in err.value.message
 
 
-def test_push_tokens_are_a_comma_separated_list():
-    assert load_settings({"PUSH_TOKENS": " a, b ,,"}, dotenv=None).push_tokens == ("a", "b")
+def test_push_tokens_are_comma_separated_scoped_entries():
+    tokens = load_settings({"PUSH_TOKENS": " write:a, admin+read : b ,,"}, dotenv=None).push_tokens
+    assert [g.scopes for g in tokens.grants] == [{"write"}, {"admin", "read"}] and not tokens.legacy
+
+
+def test_push_tokens_in_the_old_form_are_still_a_comma_separated_list():
+    tokens = load_settings({"PUSH_TOKENS": " a, b ,,"}, dotenv=None).push_tokens
+    assert len(tokens) == 2 and tokens.legacy  # each with every scope: tests/test_token_scopes.py
 
 
 def _variables_read_by_code() -> set[str]:

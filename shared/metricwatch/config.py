@@ -7,13 +7,18 @@ documented in `.env.sample` and the README. Entry points call
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
-from dataclasses import dataclass, fields
+import re
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import EllipsisType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from metricwatch.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def _positive_int(raw: str) -> int:
@@ -60,8 +65,91 @@ def _granularity(raw: str) -> str:
     return raw
 
 
-def _tokens(raw: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in raw.split(",") if t.strip())
+# What a PUSH_TOKENS token may be allowed to do (README, "Tokens and scopes"); none implies another.
+SCOPES = ("write", "read", "admin")
+_SCOPE_BITS = {name: 1 << i for i, name in enumerate(SCOPES)}
+ALL_SCOPES = sum(_SCOPE_BITS.values())
+_SHOWABLE_SCOPE = re.compile(r"[A-Za-z_-]{1,16}")  # a mistyped scope name, not a fragment of a token
+
+
+def token_digest(token: str) -> bytes:
+    """SHA-256 of a token: what is kept and compared, so every comparison has the same length."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
+def scope_mask(scopes: Iterable[str]) -> int:
+    return sum(_SCOPE_BITS[s] for s in set(scopes))
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """One PUSH_TOKENS entry: a token, kept only as its digest, and the scopes it holds (a bit mask)."""
+
+    digest: bytes = field(repr=False)
+    mask: int
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(name for name, bit in _SCOPE_BITS.items() if self.mask & bit)
+
+
+@dataclass(frozen=True)
+class PushTokens:
+    """The parsed PUSH_TOKENS; empty (falsy) when no token is configured.
+
+    `legacy`: written in the deprecated form, plain tokens, each given every scope.
+    No token's text is kept, so neither a repr nor a log line of the settings can show one.
+    """
+
+    grants: tuple[TokenGrant, ...] = ()
+    legacy: bool = False
+
+    def __len__(self) -> int:
+        return len(self.grants)
+
+
+def _push_tokens(raw: str) -> PushTokens:
+    """`SCOPES:TOKEN,...` (SCOPES: names of `SCOPES` joined by `+`), or the deprecated `TOKEN,...`.
+
+    Errors name the entry by its position, never its text: it may hold a token.
+    """
+    entries = [e.strip() for e in raw.split(",") if e.strip()]
+    if not entries:
+        return PushTokens()
+    scoped = [":" in e for e in entries]
+    if not any(scoped):
+        return PushTokens(tuple(TokenGrant(token_digest(e), ALL_SCOPES) for e in entries), legacy=True)
+    grants = []
+    for i, entry in enumerate(entries, 1):
+        where = f"entry {i} of {len(entries)}"
+        if not scoped[i - 1]:
+            raise ValueError(f"{where} has no scopes: write every entry as SCOPES:TOKEN (say read:TOKEN), "
+                             "or none of them (the deprecated form: every token with every scope)")
+        names, _, token = entry.partition(":")
+        if not token.strip():
+            raise ValueError(f"{where} has no token after its ':'")
+        scopes = [n.strip() for n in names.split("+")]
+        for name in scopes:
+            if name not in _SCOPE_BITS:
+                shown = (f"{name!r} is not a scope" if _SHOWABLE_SCOPE.fullmatch(name) else
+                         "has an empty scope" if not name else "has an unknown scope (not shown: it may be part of a token)")
+                raise ValueError(f"{where}: {shown}; the scopes are {', '.join(SCOPES)}, joined with '+' "
+                                 "as in admin+read:TOKEN")
+        grants.append(TokenGrant(token_digest(token.strip()), scope_mask(scopes)))
+    return PushTokens(tuple(grants))
+
+
+_legacy_tokens_noted = False
+
+
+def _note_legacy_tokens(count: int) -> None:
+    """Say once per process that PUSH_TOKENS is in the deprecated form; never which tokens it holds."""
+    global _legacy_tokens_noted
+    if not _legacy_tokens_noted:
+        _legacy_tokens_noted = True
+        log.warning("PUSH_TOKENS lists %d token(s) without scopes, each given every scope (%s): this form is "
+                    "deprecated; write SCOPES:TOKEN entries, as in write:TOKEN1,admin+read:TOKEN2 "
+                    "(README, Tokens and scopes)", count, ", ".join(SCOPES))
 
 
 def _bool(raw: str) -> bool:
@@ -85,11 +173,12 @@ class Setting:
     default: str
     help: str
     parse: Callable[[str], Any] = str
+    secret: bool = False  # an error about it never repeats its value
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("MONGO_URL", "", "MongoDB connection string (Atlas: mongodb+srv://...). "
-            "Empty: an in-memory store, for local runs only."),
+            "Empty: an in-memory store, for local runs only.", secret=True),
     Setting("MONGO_DB_NAME", "metrics", "Database holding the metrics collection."),
     Setting("MONGO_METRICS_COLLECTION", "metrics", "Time-series collection holding every metric."),
     Setting("MONGO_TIMESERIES_GRANULARITY", "minutes",
@@ -112,9 +201,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEFAULT_MODEL", "robust_seasonal",
             "Model used for a watched metric that names none in detection_metrics.json."),
     Setting("PUSH_TOKENS", "",
-            "Comma-separated bearer tokens accepted by push and query. Empty: no token is required, "
+            "Bearer tokens of the public functions with their scopes, comma-separated SCOPES:TOKEN entries "
+            "(scopes write, read, admin; several joined with +: write:T1,read:T2,admin+read:T3). A plain "
+            "list of tokens (T1,T2) is deprecated and gives each every scope. Empty: no token is required, "
             "unless REQUIRE_PUSH_TOKENS=true (as on a deployment).",
-            _tokens),
+            _push_tokens, secret=True),
     Setting("REQUIRE_PUSH_TOKENS", "false",
             "true on public deployments: refuse to serve push and query when PUSH_TOKENS is empty, "
             "so a blank secret cannot open them to everyone.", _bool),
@@ -179,7 +270,7 @@ class Settings:
     model_refresh_seconds: int
     detection_metrics_path: str
     default_model: str
-    push_tokens: tuple[str, ...]
+    push_tokens: PushTokens
     require_push_tokens: bool
     max_batch_points: int
     max_body_bytes: int
@@ -242,10 +333,13 @@ def load_settings(environ: Mapping[str, str] | None = None,
             values[setting.env.lower()] = setting.parse(raw)
         except ValueError as exc:
             reason = "must be an integer" if "invalid literal" in str(exc) else str(exc)
-            raise ConfigError(f"{setting.env}={raw!r}: {reason}", variable=setting.env) from None
+            shown = setting.env if setting.secret else f"{setting.env}={raw!r}"
+            raise ConfigError(f"{shown}: {reason}", variable=setting.env) from None
     if values["require_push_tokens"] and not values["push_tokens"]:
         raise ConfigError("PUSH_TOKENS is empty but REQUIRE_PUSH_TOKENS=true: set at least one token",
                           variable="PUSH_TOKENS")
+    if values["push_tokens"].legacy:
+        _note_legacy_tokens(len(values["push_tokens"]))
     return Settings(**values)
 
 

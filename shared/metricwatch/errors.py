@@ -41,7 +41,15 @@ class InvalidInput(MetricwatchError):
 
 
 class Unauthorized(MetricwatchError):
+    """No bearer token, or one that is not configured."""
+
     status = 401
+
+
+class Forbidden(MetricwatchError):
+    """A valid token without the scope the call needs; `scope` names it."""
+
+    status = 403
 
 
 class NotFound(MetricwatchError):

@@ -175,7 +175,7 @@ def test_a_public_function_refuses_to_serve_with_a_blank_token_secret(function: 
     with pytest.raises(ConfigError) as raised:
         load_settings({"REQUIRE_PUSH_TOKENS": "true", "PUSH_TOKENS": "\n"}, dotenv=None)
     assert "PUSH_TOKENS" in str(raised.value) and "REQUIRE_PUSH_TOKENS" in str(raised.value)
-    assert load_settings({"REQUIRE_PUSH_TOKENS": "true", "PUSH_TOKENS": "t1"}, dotenv=None).push_tokens == ("t1",)
+    assert load_settings({"REQUIRE_PUSH_TOKENS": "true", "PUSH_TOKENS": "read:t1"}, dotenv=None).push_tokens
 
 
 def test_ingress_is_open_only_for_public_functions():

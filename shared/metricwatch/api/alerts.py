@@ -5,7 +5,8 @@
 - `POST /alerts/silences` with `{matchers, endsAt, createdBy, comment[, startsAt]}`: 201 and the silence;
 - `DELETE /alerts/silences/<id>`: expires it now (404 if there is no such silence).
 
-Same conventions as push and query: the PUSH_TOKENS bearer token, JSON errors naming the field.
+Same conventions as push and query: a PUSH_TOKENS bearer token, JSON errors naming the field;
+reading incidents and silences is `read`; making or expiring a silence is `admin`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from metricwatch.api.params import only_params, parse_limit, parse_metric
 from metricwatch.errors import InvalidInput, MethodNotAllowed, NotFound
 from metricwatch.runtime import Runtime
 from metricwatch.timeutil import as_utc, utcnow
+
+SCOPE_BY_METHOD = {"GET": "read", "POST": "admin", "DELETE": "admin"}  # README, "Tokens and scopes"
 
 STATUSES = {"firing": {"status": "firing"}, "resolved": {"status": "resolved"},
             "all": {"status": {"$in": ["firing", "resolved"]}}}
@@ -66,7 +69,7 @@ def silences(request: Any, runtime: Runtime, silence_id: str) -> Any:
                            "DELETE /alerts/silences/<id>")
 
 
-@endpoint("GET", "POST", "DELETE", guard=bearer_token)
+@endpoint("GET", "POST", "DELETE", guard=bearer_token(SCOPE_BY_METHOD))
 def alerts(request: Any, runtime: Runtime) -> Any:
     parts = [p for p in request.path.split("/") if p]
     if parts and parts[0] == "alerts":  # the local runner passes the path without the function's name

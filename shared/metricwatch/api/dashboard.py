@@ -16,7 +16,8 @@
   feedback API (`metricwatch.feedback.service`), so they check and answer alike.
 
 The shell and files hold no data, so they are served to anyone (the page then
-asks for a token); `/api/*` takes the PUSH_TOKENS bearer token as /query does.
+asks for a token); `/api/*` takes a PUSH_TOKENS bearer token: its GETs the `read` scope, as /query,
+the feedback buttons' POST and DELETE the `admin` scope, as /feedback.
 Errors are JSON naming the parameter, as everywhere else.
 """
 
@@ -114,7 +115,7 @@ def _private(body: Any, status: int = 200) -> Response:
     return text, status, {**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
-@endpoint("GET", guard=bearer_token)
+@endpoint("GET", guard=bearer_token("read"))
 def _api(request: Any, runtime: Runtime) -> Response:
     parts = _parts(request)[1:]
     if parts == ["overview"]:
@@ -127,14 +128,14 @@ def _api(request: Any, runtime: Runtime) -> Response:
     return _private(body)
 
 
-@endpoint("POST", guard=bearer_token)
+@endpoint("POST", guard=bearer_token("admin"))
 def _mark(request: Any, runtime: Runtime) -> Response:
     """POST /api/feedback: what POST /feedback does, answered the same."""
     only_params(request.args, set())
     return _private(record(runtime, read_json(request, runtime.settings.max_body_bytes), utcnow()), 201)
 
 
-@endpoint("DELETE", guard=bearer_token)
+@endpoint("DELETE", guard=bearer_token("admin"))
 def _unmark(request: Any, runtime: Runtime) -> Response:
     """DELETE /api/feedback/<id>."""
     only_params(request.args, set())

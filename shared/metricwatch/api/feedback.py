@@ -9,7 +9,8 @@
 silence, since the model was told not to learn from it and no one should be paged for it.
 Training reads feedback at its next run (daily, or `POST /train?metric=NAME` now): this public
 function holds no write access to the model bucket, by design.
-Same conventions as push and query: the PUSH_TOKENS bearer token, JSON errors naming the field.
+Same conventions as push and query: a PUSH_TOKENS bearer token, JSON errors naming the field;
+listing feedback is `read` (the dashboard shows it to `read` too); recording or taking it back is `admin`.
 What each call does is `metricwatch.feedback.service`'s (the dashboard's buttons call it too);
 this module only reads the HTTP request.
 """
@@ -25,6 +26,8 @@ from metricwatch.errors import InvalidInput, MethodNotAllowed, NotFound
 from metricwatch.feedback.service import record, take_back
 from metricwatch.runtime import Runtime
 from metricwatch.timeutil import utcnow
+
+SCOPE_BY_METHOD = {"GET": "read", "POST": "admin", "DELETE": "admin"}  # README, "Tokens and scopes"
 
 
 def create(request: Any, runtime: Runtime) -> Any:
@@ -42,7 +45,7 @@ def listing(request: Any, runtime: Runtime) -> dict[str, Any]:
     return {"feedback": [f.to_dict() for f in runtime.feedback.find(metric, labels, limit)]}
 
 
-@endpoint("GET", "POST", "DELETE", guard=bearer_token)
+@endpoint("GET", "POST", "DELETE", guard=bearer_token(SCOPE_BY_METHOD))
 def feedback(request: Any, runtime: Runtime) -> Any:
     parts = [p for p in request.path.split("/") if p]
     if parts[:1] == ["feedback"]:  # the local runner passes the path without the function's name

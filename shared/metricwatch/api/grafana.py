@@ -13,7 +13,7 @@ other route is a POST with a JSON body (an empty body reads as `{}`):
 - `/annotations` (SimpleJSON): the anomalies and incidents of `annotation.query`;
 - `/tag-keys`, `/tag-values`: label names and values for ad hoc filters.
 
-Same conventions as query: the PUSH_TOKENS bearer token, JSON errors naming the field.
+Same conventions as query: a PUSH_TOKENS bearer token with the `read` scope, JSON errors naming the field.
 Routes are read with or without the function's name in front (`/grafana/query`,
 `/query`), as the local runner and Cloud Functions hand them over.
 """
@@ -72,7 +72,7 @@ def health(runtime: Runtime) -> dict[str, Any]:
     return {"status": "ok", "datasource": "metricwatch", "metrics": len(runtime.store.metrics())}
 
 
-@endpoint("GET", "POST", guard=bearer_token)
+@endpoint("GET", "POST", guard=bearer_token("read"))  # POSTs are queries
 def grafana(request: Any, runtime: Runtime) -> Any:
     parts = [p for p in request.path.split("/") if p]
     if parts[:1] == ["grafana"]:  # the local runner passes the path without the function's name

@@ -35,7 +35,7 @@ def endpoint(*methods: str, guard: Guard | None = None) -> Callable[[Handler], C
 
     The wrapped handler takes `(request, runtime)`; deployed functions pass only the
     request and get the process's runtime, tests pass a runtime of their own. `guard`
-    (`auth.bearer_token` on public functions) runs on the settings alone, before the
+    (`auth.bearer_token(scope)` on public functions) runs on the settings alone, before the
     runtime is built, so a caller it refuses learns nothing but its refusal (not, say,
     MongoDB's own error text).
     """

@@ -7,7 +7,7 @@
 
 Every format becomes the same point objects (`metricwatch.formats`) and goes through the same
 validation, scoring and storing; a bad line or point is a 400 naming it, and nothing of that
-request is written.
+request is written. Every path needs a PUSH_TOKENS bearer token with the `write` scope.
 
 With an `Idempotency-Key` header, a retry of the same request stores nothing again and gets the
 first answer (`metricwatch.idempotency`), with `Idempotent-Replayed: true`. JSON bodies are
@@ -99,7 +99,7 @@ def _parts(request: Any) -> list[str]:
     return parts[1:] if parts[:1] == ["push"] else parts  # deployed behind a prefix; `make run` strips it
 
 
-@endpoint("POST", "PUT", guard=bearer_token)
+@endpoint("POST", "PUT", guard=bearer_token("write"))
 def _push(request: Any, runtime: Runtime) -> Any:
     now = datetime.now(timezone.utc)
     parts = _parts(request)

@@ -11,7 +11,7 @@
   bucket, the mean, min, max and count of the values, the anomalies and peak
   score, and the band. `anomalies=only` keeps only the points whose verdict was -1.
 
-Same conventions as push: the PUSH_TOKENS bearer token, JSON errors naming the parameter.
+Same conventions as push: a PUSH_TOKENS bearer token with the `read` scope, JSON errors naming the parameter.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _points(args: Any, runtime: Runtime) -> dict[str, Any]:
             "points": [describe(s) for s in page.points], "next": encode_cursor(page.after)}
 
 
-@endpoint("GET", guard=bearer_token)
+@endpoint("GET", guard=bearer_token("read"))
 def query(request: Any, runtime: Runtime) -> Any:
     only_params(request.args, PARAMS)
     if request.args.get("list", "metrics") != "metrics":

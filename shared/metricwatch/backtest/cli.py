@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from metricwatch.backtest.replay import DAY, ReplayConfig
+from metricwatch.detection.declared import DIRECTIONS, KINDS, Declared
 from metricwatch.detection.models import create_model
 from metricwatch.errors import InvalidInput, MetricwatchError
 from metricwatch.timeutil import parse_utc
@@ -31,7 +32,11 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Replay
     if not isinstance(params, dict):
         parser.error(f"--params must be a JSON object, not {type(params).__name__}")
     create_model(model, params)  # an unknown model or a bad parameter is refused here, naming it
-    return ReplayConfig(model, params, args.train_days * DAY, args.retrain_hours * 3600.0)
+    try:
+        declared = Declared(args.timezone, args.direction, args.kind)
+    except ValueError as exc:
+        parser.error(f"--timezone: {exc}")
+    return ReplayConfig(model, params, args.train_days * DAY, args.retrain_hours * 3600.0, declared=declared)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +44,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--params", default="{}", help="train_params as JSON")
     parser.add_argument("--train-days", type=float, default=7.0, help="train_interval in days (default 7)")
     parser.add_argument("--retrain-hours", type=float, default=24.0, help="retrain cadence in hours (default 24)")
+    parser.add_argument("--timezone", default="UTC", help="the metric's timezone, an IANA name (default UTC)")
+    parser.add_argument("--direction", default="both", choices=DIRECTIONS, help="the metric's direction (default both)")
+    parser.add_argument("--kind", default="gauge", choices=KINDS, help="the metric's kind (default gauge)")
 
 
 def _parser() -> argparse.ArgumentParser:

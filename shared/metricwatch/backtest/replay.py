@@ -24,7 +24,7 @@ import numpy as np
 
 from metricwatch.detection.feedback import Mark, earlier_ranges, fit_with_feedback
 from metricwatch.detection.models.rolling import sampling_step
-from metricwatch.detection.models import create_model
+from metricwatch.detection.declared import DEFAULT, Declared, build_model
 from metricwatch.detection.models.base import INLIER, MIN_TRAIN_POINTS, AnomalyModel, Scores
 from metricwatch.errors import ModelError
 
@@ -40,6 +40,7 @@ class ReplayConfig:
     # not_anomaly marks older than the training interval are re-read (with context) for the model's
     # memory when they ended at most this many seconds before the training; None: all of them
     feedback_memory: float | None = None
+    declared: Declared = DEFAULT  # the metric's timezone, direction and kind (detection_metrics.json)
 
 
 # (first row, end row, the verdicts of rows first..end-1) -> marks, each with the moment it became known.
@@ -60,7 +61,7 @@ def _train(config: ReplayConfig, clock: np.ndarray, ts: np.ndarray, x: np.ndarra
     if row - first < MIN_TRAIN_POINTS:  # the live trainer skips such a series: no model
         return None
     try:
-        model = create_model(config.model, config.params)
+        model = build_model(config.model, config.params, config.declared)
         if not marks:
             return model.fit(ts[first:row], x[first:row])
         context = getattr(model, "context_points", 0) * sampling_step(ts[first:row])

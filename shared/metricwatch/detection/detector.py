@@ -18,7 +18,7 @@ from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.detection.feedback import (
     FeedbackSource, Mark, earlier_ranges, feedback_report, fit_with_feedback)
 from metricwatch.detection.models.rolling import sampling_step
-from metricwatch.detection.models import create_model
+from metricwatch.detection.declared import build_model
 from metricwatch.detection.models.base import MIN_TRAIN_POINTS
 from metricwatch.detection.scoring import Verdict, context_for, group_by_series, score_series
 from metricwatch.detection.training import Series, TrainingRun, TrainSummary
@@ -148,8 +148,8 @@ class Detector:
         marks, earlier = feedback
         t0 = time.monotonic()
         try:
-            model = fit_with_feedback(create_model(watched.model, watched.train_params), data.timestamps,
-                                      data.values, marks, earlier)
+            model = fit_with_feedback(build_model(watched.model, watched.train_params, watched.declared),
+                                      data.timestamps, data.values, marks, earlier)
         except MetricwatchError as exc:  # the data cannot make a model (too short, flat...): not retried
             summary.skipped.append({**where, "reason": exc.message})
             return
@@ -181,7 +181,8 @@ class Detector:
         if marks is None:
             return None
         try:
-            context = create_model(watched.model, watched.train_params).context_points * sampling_step(data.timestamps)
+            context = (build_model(watched.model, watched.train_params, watched.declared).context_points
+                       * sampling_step(data.timestamps))
         except Exception:  # the fit reports what is wrong with the model
             context = 0.0
         earlier: list[Stretch] = []

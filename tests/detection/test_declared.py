@@ -329,3 +329,15 @@ def test_not_anomaly_feedback_reaches_the_model_inside_a_declaration() -> None:
     model = build_model("robust_seasonal", {}, Declared(timezone="Europe/Berlin"))
     fitted = fit_with_feedback(model, ts[:7 * 288], x[:7 * 288], [Mark("not_anomaly", spike - 60, spike + 60)])
     assert fitted is model and model.model._accepted is not None
+
+
+def test_the_readmes_example_of_the_fields_is_a_valid_watch_list() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = re.search(r"```json\n(\[\{\"name\": \"checkout_latency_ms\", \"timezone\".*?)```", readme, re.S)
+    assert example, "the README shows an entry with timezone, direction and kind"
+    catalog = parse_catalog(json.loads(example.group(1)), "robust_seasonal")
+    assert {m.kind for m in catalog.values()} == {"gauge", "counter"}

@@ -131,9 +131,10 @@ def _push_tokens(raw: str) -> PushTokens:
         scopes = [n.strip() for n in names.split("+")]
         for name in scopes:
             if name not in _SCOPE_BITS:
-                shown = (f"{name!r} is not a scope" if _SHOWABLE_SCOPE.fullmatch(name) else
-                         "has an empty scope" if not name else "has an unknown scope (not shown: it may be part of a token)")
-                raise ValueError(f"{where}: {shown}; the scopes are {', '.join(SCOPES)}, joined with '+' "
+                shown = (f": {name!r} is not a scope" if _SHOWABLE_SCOPE.fullmatch(name) else
+                         " has an empty scope" if not name else
+                         " has an unknown scope (not shown: it may be part of a token)")
+                raise ValueError(f"{where}{shown}; the scopes are {', '.join(SCOPES)}, joined with '+' "
                                  "as in admin+read:TOKEN")
         grants.append(TokenGrant(token_digest(token.strip()), scope_mask(scopes)))
     return PushTokens(tuple(grants))

@@ -15,6 +15,13 @@ resource "google_secret_manager_secret" "mongo_url" {
 resource "google_secret_manager_secret" "push_tokens" {
   secret_id = "${var.name_prefix}-push-tokens"
 
+  # What a version must hold (README, "Tokens and scopes"; checked by load_settings at start, a
+  # bad entry stops the function). A plain list of tokens is still read, each with every scope,
+  # and logged as deprecated.
+  annotations = {
+    format = "SCOPES:TOKEN entries, comma-separated; scopes write, read, admin, several joined with + (write:T1,read:T2,admin+read:T3)"
+  }
+
   replication {
     auto {}
   }

@@ -7,6 +7,8 @@
  *
  * The JSON API may want a bearer token (PUSH_TOKENS). On a 401 the page asks for it, keeps it in
  * sessionStorage (this tab only) and sends it as an Authorization header: it is never put in a URL.
+ * Reading needs the token's `read` scope, the feedback buttons its `admin` scope; a 403 (a token
+ * without the scope) is shown as the API's message, which names the scope, not as a request for a token.
  *
  * Feedback: on a series page a person marks a range (drag across the chart, or click an anomaly's marker,
  * then pick a kind in the bar that opens; or an incident's own buttons). It is POSTed to api/feedback
@@ -181,7 +183,7 @@
     app.append(el("section", {class: "card narrow"},
       el("h1", {text: "Token required"}),
       el("p", {class: "muted", text: token() ? "That token was refused (" + message + ")." :
-        "This dashboard's data needs one of the PUSH_TOKENS tokens."}),
+        "This dashboard's data needs a PUSH_TOKENS token with the read scope (admin+read to mark ranges)."}),
       form,
       el("p", {class: "hint", text: "Kept in this tab's session storage and sent only as an Authorization header."})));
     input.focus();

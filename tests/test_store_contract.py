@@ -44,6 +44,16 @@ def test_last_points_are_the_n_latest_up_to_a_time_in_time_order(store):
     assert len(store.last_points("cpu", {}, 0, until=T0 + timedelta(hours=1))) == 0
 
 
+def test_latest_point_is_the_newest_up_to_a_time_with_its_labels_and_verdict(store):
+    store.insert([pt(m, m) for m in range(5)])
+    store.insert([StoredPoint(Point("cpu", 9.0, T0 + timedelta(minutes=3), {"host": "b"}))])
+    latest = store.latest_point("cpu", {}, until=T0 + timedelta(minutes=3))
+    assert (latest.point.value, latest.point.timestamp, latest.point.labels) == (3.0, T0 + timedelta(minutes=3), {})
+    assert store.latest_point("cpu", {"host": "b"}, until=T0 + timedelta(hours=1)).point.value == 9.0
+    assert store.latest_point("cpu", {}, until=T0 - timedelta(minutes=1)) is None
+    assert store.latest_point("nope", {}, until=T0 + timedelta(hours=1)) is None
+
+
 def test_last_points_include_a_point_already_stored_at_that_very_time_in_arrival_order(store):
     store.insert([pt(0, 1.0), pt(1, 2.0)])
     store.insert([pt(1, 3.0)])  # the same time again: a resend

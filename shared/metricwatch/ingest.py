@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from metricwatch.alerting.tracker import IncidentTracker
-from metricwatch.detection.detector import Detector
 from metricwatch.points import Point
 from metricwatch.store.base import StoredPoint
+
+if TYPE_CHECKING:  # types only: query imports `describe` and ships no detector
+    from metricwatch.alerting.tracker import IncidentTracker
+    from metricwatch.detection.detector import Detector
 
 
 def describe(stored: StoredPoint) -> dict[str, Any]:

@@ -10,48 +10,74 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from metricwatch.alerting.rules import AlertingRules, load_rules
-from metricwatch.alerting.store import AlertStore, open_alert_store
-from metricwatch.alerting.tracker import IncidentTracker
 from metricwatch.config import Settings, environment, load_settings
-from metricwatch.detection.catalog import load_catalog
-from metricwatch.detection.detector import Detector
-from metricwatch.feedback.store import FeedbackStore, SeriesMarks, open_feedback_store
-from metricwatch.idempotency import IdempotencyKeys, open_keys
-from metricwatch.modelstore import open_model_store
-from metricwatch.modelstore.cache import ModelCache
 from metricwatch.store import open_store
 from metricwatch.store.base import MetricStore
+
+if TYPE_CHECKING:
+    from metricwatch.alerting.store import AlertStore
+    from metricwatch.alerting.tracker import IncidentTracker
+    from metricwatch.detection.catalog import WatchedMetric
+    from metricwatch.detection.detector import Detector
+    from metricwatch.feedback.store import FeedbackStore
+    from metricwatch.idempotency import IdempotencyKeys
 
 
 @dataclass(frozen=True)
 class Runtime:
+    """Each part is built on first use and imports its code then: query, the dashboard and Grafana
+    never ask for the detector, so they neither load nor ship numpy, joblib or scikit-learn
+    (`ops/imports.py` checks what each function can reach)."""
+
     settings: Settings
-    detector: Detector
+    store: MetricStore
     rules: AlertingRules = AlertingRules()
     environ: Mapping[str, str] = field(default_factory=dict)  # what `${VAR}` references (collectors, receivers) read
 
-    @property
-    def store(self) -> MetricStore:
-        return self.detector.store
+    @cached_property
+    def catalog(self) -> dict[str, WatchedMetric]:
+        from metricwatch.detection.catalog import load_catalog
+
+        return load_catalog(self.settings.detection_metrics_path, self.settings.default_model)
+
+    @cached_property
+    def detector(self) -> Detector:
+        from metricwatch.detection.detector import Detector
+        from metricwatch.feedback.store import SeriesMarks
+        from metricwatch.modelstore import open_model_store
+        from metricwatch.modelstore.cache import ModelCache
+
+        models = open_model_store(self.settings.model_store_url)
+        return Detector(catalog=self.catalog, store=self.store, models=models,
+                        cache=ModelCache(models, self.settings.model_refresh_seconds),
+                        feedback=SeriesMarks(self.store))
 
     @cached_property
     def alerts(self) -> AlertStore:
         """Built on first use, so a function that never alerts never touches those collections."""
-        return open_alert_store(self.detector.store)
+        from metricwatch.alerting.store import open_alert_store
+
+        return open_alert_store(self.store)
 
     @cached_property
     def feedback(self) -> FeedbackStore:
-        return open_feedback_store(self.detector.store)
+        from metricwatch.feedback.store import open_feedback_store
+
+        return open_feedback_store(self.store)
 
     @cached_property
     def idempotency(self) -> IdempotencyKeys:
-        return open_keys(self.detector.store)
+        from metricwatch.idempotency import open_keys
+
+        return open_keys(self.store)
 
     @cached_property
     def incidents(self) -> IncidentTracker:
+        from metricwatch.alerting.tracker import IncidentTracker
+
         return IncidentTracker(self.alerts, self.rules)
 
 
@@ -63,16 +89,8 @@ def build_runtime(settings: Settings, store: MetricStore | None = None,
     variables over `.env` when the function starts (`get_runtime`), read once
     like the settings; tests pass their own.
     """
-    models = open_model_store(settings.model_store_url)
     store = store if store is not None else open_store(settings)
-    detector = Detector(
-        catalog=load_catalog(settings.detection_metrics_path, settings.default_model),
-        store=store,
-        models=models,
-        cache=ModelCache(models, settings.model_refresh_seconds),
-        feedback=SeriesMarks(store),
-    )
-    return Runtime(settings=settings, detector=detector, rules=load_rules(settings.alerting_path),
+    return Runtime(settings=settings, store=store, rules=load_rules(settings.alerting_path),
                    environ=dict(environ or {}))
 
 

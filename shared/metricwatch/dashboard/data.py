@@ -163,10 +163,10 @@ def _sparklines(runtime: Runtime, name: str, start: datetime, end: datetime) -> 
 
 
 def _last(runtime: Runtime, name: str, labels: dict[str, str], now: datetime) -> dict[str, Any] | None:
-    data = runtime.store.last_points(name, labels, 1, now + timedelta(hours=1))  # pushes may run slightly ahead
-    if not len(data):
+    last = runtime.store.latest_point(name, labels, now + timedelta(hours=1))  # pushes may run slightly ahead
+    if last is None:
         return None
-    return {"time": float(data.timestamps[-1]), "value": float(data.values[-1])}
+    return {"time": last.point.timestamp.timestamp(), "value": last.point.value}
 
 
 def overview(runtime: Runtime, now: datetime) -> dict[str, Any]:

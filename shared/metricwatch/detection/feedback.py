@@ -13,31 +13,17 @@ package stays below the one that stores and serves feedback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar, runtime_checkable
+from typing import Any, Mapping, Protocol, Sequence, TypeVar, runtime_checkable
 
 import numpy as np
 
+from metricwatch.detection.marks import ANOMALY, IGNORE, KINDS, LEFT_OUT, NOT_ANOMALY, FeedbackSource, Mark
 from metricwatch.detection.models.base import MIN_TRAIN_POINTS
 from metricwatch.errors import ModelError
 
-NOT_ANOMALY, ANOMALY, IGNORE = "not_anomaly", "anomaly", "ignore"
-KINDS = (NOT_ANOMALY, ANOMALY, IGNORE)
-LEFT_OUT = (ANOMALY, IGNORE)
+__all__ = ["ANOMALY", "IGNORE", "KINDS", "LEFT_OUT", "NOT_ANOMALY", "FeedbackSource", "Mark", "covered", "split",
+           "fit_with_feedback", "earlier_ranges", "feedback_report", "LearnsFromFeedback"]
 T = TypeVar("T", bound=Any)
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A range of one series a person marked: [start, end) in epoch seconds (UTC)."""
-
-    kind: str
-    start: float
-    end: float
-
-
-# (metric name, labels) -> that series' marks; what the trainer is given.
-FeedbackSource = Callable[[str, Mapping[str, str]], Sequence[Mark]]
 
 
 @runtime_checkable

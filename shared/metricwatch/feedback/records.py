@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from metricwatch.detection.feedback import KINDS, Mark
+from metricwatch.detection.marks import KINDS, Mark
 from metricwatch.errors import InvalidInput
 from metricwatch.points import parse_labels, parse_name
 from metricwatch.series import series_id

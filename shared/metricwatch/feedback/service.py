@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from metricwatch.alerting.matchers import matcher
 from metricwatch.alerting.silences import Silence, Silences
-from metricwatch.detection.feedback import IGNORE
+from metricwatch.detection.marks import IGNORE
 from metricwatch.errors import NotFound
 from metricwatch.feedback.records import Feedback, parse_feedback
 
@@ -48,7 +48,7 @@ def _mute(feedback: Feedback, runtime: Runtime, now: datetime) -> dict[str, Any]
 def record(runtime: Runtime, body: Any, now: datetime) -> dict[str, Any]:
     """Keep the feedback `body` describes (as POST /feedback takes it); the answer's body (for a 201)."""
     feedback = parse_feedback(body, now)
-    if not len(runtime.store.last_points(feedback.metric, feedback.labels, 1, END_OF_TIME)):
+    if runtime.store.latest_point(feedback.metric, feedback.labels, END_OF_TIME) is None:
         raise NotFound(f"no series {feedback.metric} with labels {feedback.labels}: feedback must name a stored "
                        "series exactly (see GET /query)", field="labels" if feedback.labels else "metric")
     runtime.feedback.add(feedback)

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from pymongo import ASCENDING
 
-from metricwatch.detection.feedback import Mark
+from metricwatch.detection.marks import Mark
 from metricwatch.errors import NotFound
 from metricwatch.feedback.records import Feedback
 from metricwatch.series import series_id

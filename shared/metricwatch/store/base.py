@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable, Protocol, runtime_checkable
 
-import numpy as np
-
 from metricwatch.points import Point
 
 if TYPE_CHECKING:  # buckets.py reads points through query.py, which needs StoredPoint from here
+    import numpy as np  # SeriesData's arrays: query, the dashboard and Grafana ship no numpy
+
     from metricwatch.store.buckets import BucketsPage
 
 
@@ -86,6 +86,11 @@ class MetricStore(Protocol):
                 limit: int, anomalies_only: bool = False) -> BucketsPage:
         """Points as in `find_points`, downsampled on the server: per series, one row per `step`
         (see `store.buckets`), series by series key and buckets in time order, at most `limit` rows."""
+        ...
+
+    def latest_point(self, name: str, labels: dict[str, str], until: datetime) -> StoredPoint | None:
+        """The newest point of one series at or before `until`, as a point: what the dashboard shows
+        and feedback checks, without the arrays (and numpy) of `last_points`."""
         ...
 
     def time_range(self, name: str, labels: dict[str, str], anomalies_only: bool = False

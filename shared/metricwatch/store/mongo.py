@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
-import numpy as np
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
@@ -89,6 +88,8 @@ def epoch_seconds(dt: datetime) -> float:
 
 
 def _series_data(docs: Iterable[dict[str, Any]]) -> SeriesData:
+    import numpy as np  # only training and scoring read arrays; query, dashboard and Grafana ship no numpy
+
     rows = [(epoch_seconds(d[TIME_FIELD]), d["value"]) for d in docs]
     arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
     return SeriesData(timestamps=arr[:, 0].copy(), values=arr[:, 1].copy())
@@ -127,6 +128,12 @@ class MongoMetricStore:
             cursor = self.collection.find(query, {"_id": 0, TIME_FIELD: 1, "value": 1})
             docs = list(cursor.sort([(TIME_FIELD, DESCENDING), ("_id", DESCENDING)]).limit(n))
         return _series_data(reversed(docs))
+
+    def latest_point(self, name: str, labels: dict[str, str], until: datetime) -> StoredPoint | None:
+        query = {f"{META_FIELD}.series": series_id(name, labels), TIME_FIELD: {"$lte": until}}
+        with unavailable_as_503():
+            docs = list(self.collection.find(query).sort([(TIME_FIELD, DESCENDING), ("_id", DESCENDING)]).limit(1))
+        return from_document(docs[0]) if docs else None
 
     def existing_series_at(self, series: Iterable[str], timestamp: datetime) -> set[str]:
         keys = list(series)

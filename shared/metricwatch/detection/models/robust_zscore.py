@@ -12,11 +12,14 @@ import math
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import erf
 
 from metricwatch.detection.models.base import Scores, verdicts
 from metricwatch.detection.models.rolling import robust_spread
 from metricwatch.errors import ModelError
+
+
+# math.erf over an array: the one thing scipy was shipped for.
+_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 class RobustZScoreModel:
@@ -45,7 +48,7 @@ class RobustZScoreModel:
         if math.isnan(self.median):
             raise ModelError("model is not trained")
         z = np.abs(np.asarray(values[start:], dtype=np.float64) - self.median) / self.scale
-        score = erf(z / math.sqrt(2.0))  # probability a normal value is closer to the median
+        score = _erf(z / math.sqrt(2.0))  # probability a normal value is closer to the median
         n = len(z)
         band = self.z_threshold * self.scale
         return Scores(score=score, anomaly=verdicts(z, self.z_threshold),

@@ -6,27 +6,48 @@ import pytest
 
 from collectors.test_collector_runs import run
 from metricwatch.collectors.http import _where
-from metricwatch.collectors.http_json import follow
-from metricwatch.errors import SourceUnavailable
+from metricwatch.collectors.http_json import check, follow, legacy_path
+from metricwatch.errors import ConfigError, SourceUnavailable
 
-DOC = {"data": {"items": [{"count": 3}, {"count": "4.5"}]}, "ok": True}
+DOC = {"data": {"items": [{"count": 3, "state": "open"}, {"count": "4.5", "state": "closed"}]}, "ok": True,
+       "my-key": 7}
 
 
 @pytest.mark.parametrize("path, value", [
-    ("data.items.0.count", 3), ("data.items.-1.count", "4.5"), ("data.items.#", 2), ("ok", True)])
-def test_a_path_is_object_keys_and_list_indices(path, value):
+    ("data.items[0].count", 3), ("data.items[-1].count", "4.5"), ("length(data.items)", 2), ("ok", True),
+    ("length(data.items[?state=='open'])", 1), ('"my-key"', 7)])
+def test_a_path_is_a_jmespath_expression(path, value):
     assert follow(DOC, path) == value
 
 
-def test_a_missing_path_names_the_segment():
+@pytest.mark.parametrize("old, new", [
+    ("data.items.0.count", "data.items[0].count"), ("data.items.-1.count", "data.items[-1].count"),
+    ("data.items.#", "length(data.items)"), ("my-key", '"my-key"')])
+def test_the_old_dotted_form_is_read_as_its_jmespath_with_a_warning(old, new, caplog):
+    assert legacy_path(old) == new
+    assert follow(DOC, old, where=f"legacy {old}") == follow(DOC, new)
+    assert repr(new) in caplog.text and "old dotted form" in caplog.text
+
+
+def test_a_path_that_selects_nothing_is_the_sources_fault_naming_the_path():
     with pytest.raises(SourceUnavailable) as err:
-        follow(DOC, "data.things.0")
-    assert "'things'" in err.value.message
+        follow(DOC, "data.things[0]")
+    assert "'data.things[0]'" in err.value.message
+
+
+def test_a_path_that_does_not_fit_the_answers_shape_is_the_sources_fault():
+    with pytest.raises(SourceUnavailable, match="does not apply"):
+        follow(DOC, "length(ok)")
+
+
+def test_a_path_that_is_not_jmespath_is_refused_when_the_declaration_loads():
+    with pytest.raises(ConfigError, match="not a JMESPath expression"):
+        check("collectors entry 0", {"url": "http://x/", "path": "data[?"})
 
 
 def entry(url, **extra):
     return {"name": "api", "kind": "http_json", "metric": "queue_depth", "labels": {"queue": "orders"},
-            "params": {"url": url, "path": "data.items.1.count"}, **extra}
+            "params": {"url": url, "path": "data.items[1].count"}, **extra}
 
 
 def test_the_value_at_the_path_is_stored_with_the_entrys_labels(make_runtime, source, declare, collection):

@@ -12,14 +12,14 @@ help:  ## list targets
 
 $(VENV)/.installed: requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	@touch $@
 
 venv: $(VENV)/.installed  ## create .venv from requirements-dev.txt
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-checkov.txt
 	@touch $@
 
 vendor:  ## copy the shared package and resources into every function directory
@@ -44,7 +44,8 @@ $(CHROMIUM):
 test: venv vendor $(CHROMIUM)  ## run the whole test suite (installs Debian's chromium when missing, as root)
 	$(PY) -m pytest
 
-bench: venv  ## in-process push, model, alerting and query benchmarks (prints their figures)
+bench: venv vendor  ## per-function cold start and size; in-process push, model, alerting and query benchmarks
+	$(PY) benchmarks/bench_functions.py
 	$(PY) benchmarks/bench_push.py
 	$(PY) benchmarks/bench_alerting.py
 	$(PY) benchmarks/bench_query.py

@@ -11,8 +11,8 @@ OPS := PYTHONPATH=shared $(PY) -m metricwatch.ops
 # checkov's own virtualenv, so `make test` can run the infra checks.
 test: $(CHECKOV_VENV)/.installed
 
-lock: venv  ## pin each function's whole dependency tree (functions/*/requirements.txt) at the tested versions
-	$(OPS).lock functions
+lock: venv  ## write each function's requirements from its imports, and hash every pin (PyPI's index; see ops/lock.py)
+	$(OPS).lock . --index $(or $(INDEX),https://pypi.org/simple)
 
 package: venv vendor  ## zip each function with its vendored package into build/functions/
 	$(OPS).package functions build/functions

@@ -18,6 +18,7 @@ import pytest
 
 from metricwatch.errors import ConfigError
 from metricwatch.ops.codescan import reachable_files
+from metricwatch.ops.imports import live_imports
 from metricwatch.layout import function_dirs
 from metricwatch.ops.package import build_zip
 from tfmodel import ROOT, load
@@ -25,8 +26,8 @@ from tfmodel import ROOT, load
 FUNCTIONS_DIR = ROOT / "functions"
 FUNCTIONS = [p.name for p in function_dirs(FUNCTIONS_DIR)]
 COLLECTORS = [f for f in FUNCTIONS if f.startswith("collect-")]
-# push, and one collector once any exists (train until then): the two kinds of requirements.
-IMPORTED = ["push", (COLLECTORS or ["train"])[0]]
+# push, one collector once any exists (train until then), and query (the slim set): the kinds of requirements.
+IMPORTED = ["push", (COLLECTORS or ["train"])[0], "query"]
 
 
 def vendored(function: str) -> Path:
@@ -61,6 +62,18 @@ def test_terraform_zips_the_same_directories_with_the_same_exclusions():
     assert {"__pycache__", "function.json"} <= set(archive["excludes"])
 
 
+def _live_modules(function: str) -> list[str]:
+    """Every metricwatch module the live code of main.py can import (what its requirements cover)."""
+    package = ROOT / "shared" / "metricwatch"
+    names = live_imports(FUNCTIONS_DIR / function / "main.py", package)
+
+    def is_module(name: str) -> bool:
+        base = package.joinpath(*name.split(".")[1:])
+        return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+    return sorted(n for n in names if n.startswith("metricwatch") and is_module(n))
+
+
 def _modules(function: str) -> list[str]:
     """Every metricwatch module main.py can reach, lazy imports included, as dotted names."""
     package = ROOT / "shared" / "metricwatch"
@@ -81,7 +94,7 @@ def test_the_zip_imports_in_a_fresh_virtualenv_with_only_its_requirements(functi
     python = str(venv / "bin" / "python")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     pip = subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q",
-                          "-r", "requirements.txt"], cwd=source, env=env, capture_output=True, text=True)
+                          "--require-hashes", "-r", "requirements.txt"], cwd=source, env=env, capture_output=True, text=True)
     assert pip.returncode == 0, pip.stderr[-3000:]
     check = (
         "import importlib, sys\n"
@@ -90,7 +103,7 @@ def test_the_zip_imports_in_a_fresh_virtualenv_with_only_its_requirements(functi
         "assert callable(main.handle)\n"
         "import metricwatch\n"
         f"assert metricwatch.__file__.startswith({str(source)!r}), metricwatch.__file__\n"
-        f"for name in {_modules(function)!r}:\n"
+        f"for name in {_live_modules(function)!r}:\n"
         "    importlib.import_module(name)\n"
     )
     done = subprocess.run([python, "-c", check], cwd=source, env=env, capture_output=True, text=True, timeout=120)

@@ -81,6 +81,10 @@ def scope_mask(scopes: Iterable[str]) -> int:
     return sum(_SCOPE_BITS[s] for s in set(scopes))
 
 
+def scope_names(mask: int) -> frozenset[str]:
+    return frozenset(name for name, bit in _SCOPE_BITS.items() if mask & bit)
+
+
 @dataclass(frozen=True)
 class TokenGrant:
     """One PUSH_TOKENS entry: a token, kept only as its digest, and the scopes it holds (a bit mask)."""
@@ -90,7 +94,7 @@ class TokenGrant:
 
     @property
     def scopes(self) -> frozenset[str]:
-        return frozenset(name for name, bit in _SCOPE_BITS.items() if self.mask & bit)
+        return scope_names(self.mask)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hmac
 from typing import Any, Callable, Mapping
 
-from metricwatch.config import SCOPES, PushTokens, Settings, TokenGrant, token_digest
+from metricwatch.config import SCOPES, PushTokens, Settings, scope_names, token_digest
 from metricwatch.errors import Forbidden, Unauthorized
 
 Guard = Callable[[Any, Settings], None]
@@ -31,7 +31,7 @@ def held_scopes(given: str, tokens: PushTokens) -> frozenset[str]:
     held = 0
     for grant in tokens.grants:  # all of them, whichever matches
         held |= grant.mask * hmac.compare_digest(presented, grant.digest)
-    return TokenGrant(b"", held).scopes
+    return scope_names(held)
 
 
 def check_token(request: Any, tokens: PushTokens, scope: str) -> None:

@@ -96,9 +96,18 @@ def _installable(filename: str) -> bool:
         _, _, _, tags = parse_wheel_filename(filename)
     except InvalidWheelFilename:
         return False
-    return any(t.interpreter in ("py3", "py311", "cp311", "py2.py3") and t.abi in ("none", "abi3", "cp311")
-               and (t.platform == "any" or t.platform.startswith(("manylinux", "linux")) and
-                    t.platform.endswith("x86_64")) for t in tags)
+    return bool(tags & _target_tags())
+
+
+@lru_cache(maxsize=1)
+def _target_tags() -> frozenset:
+    """The wheel tags CPython 3.11 on Linux x86_64 accepts (abi3 wheels of older CPythons too), for
+    any glibc: which one Cloud Build picks is its business, each one it can pick is hashed."""
+    from packaging.tags import compatible_tags, cpython_tags
+
+    platforms = ["linux_x86_64", "manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64",
+                 *(f"manylinux_2_{minor}_x86_64" for minor in range(5, 40))]
+    return frozenset([*cpython_tags((3, 11), platforms=platforms), *compatible_tags((3, 11), platforms=platforms)])
 
 
 INDEX = "https://pypi.org/simple"

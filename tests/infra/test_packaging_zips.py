@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from metricwatch.errors import ConfigError
-from metricwatch.ops.codescan import reachable_files
+from metricwatch.ops.codescan import module_file, reachable_files
 from metricwatch.ops.imports import live_imports
 from metricwatch.layout import function_dirs
 from metricwatch.ops.package import build_zip
@@ -66,12 +66,7 @@ def _live_modules(function: str) -> list[str]:
     """Every metricwatch module the live code of main.py can import (what its requirements cover)."""
     package = ROOT / "shared" / "metricwatch"
     names = live_imports(FUNCTIONS_DIR / function / "main.py", package)
-
-    def is_module(name: str) -> bool:
-        base = package.joinpath(*name.split(".")[1:])
-        return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
-
-    return sorted(n for n in names if n.startswith("metricwatch") and is_module(n))
+    return sorted(n for n in names if n.startswith("metricwatch") and module_file(package, n) is not None)
 
 
 def _modules(function: str) -> list[str]:

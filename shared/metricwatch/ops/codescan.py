@@ -21,7 +21,7 @@ PACKAGE = "metricwatch"
 GUARDS = {"REQUIRE_PUSH_TOKENS": "PUSH_TOKENS"}
 
 
-def _module_file(package_root: Path, module: str) -> Path | None:
+def module_file(package_root: Path, module: str) -> Path | None:
     """`metricwatch.a.b` -> package_root/a/b.py or package_root/a/b/__init__.py."""
     parts = module.split(".")[1:]
     base = package_root.joinpath(*parts)
@@ -55,7 +55,7 @@ def reachable_files(entry: Path, package_root: Path) -> list[Path]:
     while queue:
         tree = ast.parse(queue.pop().read_text())
         for module in sorted(_imports(tree)):
-            path = _module_file(package_root, module)
+            path = module_file(package_root, module)
             if path is not None and path not in seen:
                 seen[path] = None
                 queue.append(path)

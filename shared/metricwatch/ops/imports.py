@@ -28,6 +28,8 @@ from functools import lru_cache
 from importlib import metadata, util
 from pathlib import Path
 
+from metricwatch.ops.codescan import module_file
+
 PACKAGE = "metricwatch"
 REGISTRY_ENTRY = re.compile(rf"({PACKAGE}(?:\.\w+)+):\w+")
 
@@ -119,14 +121,6 @@ def _read(path: Path) -> _Module:
     return reader.module
 
 
-def _module_file(package_root: Path, module: str) -> Path | None:
-    base = package_root.joinpath(*module.split(".")[1:])
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _own(name: str) -> bool:
     return name == PACKAGE or name.startswith(PACKAGE + ".")
 
@@ -165,7 +159,7 @@ def live_imports(entry: Path, package_root: Path) -> dict[str, Path]:
                 if _own(name):
                     parts = name.split(".")
                     for i in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b too
-                        path = _module_file(package_root, ".".join(parts[:i]))
+                        path = module_file(package_root, ".".join(parts[:i]))
                         if path is not None and path not in modules:
                             pending.append(path)
                             changed = True

@@ -18,6 +18,7 @@ JSON simple API (PEP 691): PyPI's, or `make lock INDEX=<url>`.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -150,45 +151,41 @@ def _display(name: str) -> str:
         return name
 
 
-def pinned(name: str, version: str, extras: str = "") -> str:
-    hashes = " \\\n".join(f"    --hash=sha256:{h}" for h in file_hashes(name, version, _index[0]))
+def pinned(name: str, version: str, index: str, extras: str = "") -> str:
+    hashes = " \\\n".join(f"    --hash=sha256:{h}" for h in file_hashes(name, version, index))
     return f"{_display(name)}{extras}=={version} \\\n{hashes}"
 
 
-def function_requirements(function_dir: Path, package_root: Path) -> str:
+def function_requirements(function_dir: Path, package_root: Path, index: str = INDEX) -> str:
     """A function's whole requirements file: what its code imports, then what that pulls in."""
     from metricwatch.ops.imports import distributions
 
     imported = sorted(canonical(d) for d in distributions(function_dir / "main.py", package_root))
     mine = {name: metadata.distribution(name).version for name in imported if name not in LOCAL_ONLY}
     pulled = {n: v for n, v in closure([f"{n}=={v}" for n, v in mine.items()]).items() if n not in mine}
-    head = [pinned(n, v) for n, v in mine.items()]
-    tail = [pinned(n, v) for n, v in sorted(pulled.items())]
+    head = [pinned(n, v, index) for n, v in mine.items()]
+    tail = [pinned(n, v, index) for n, v in sorted(pulled.items())]
     return "\n".join([HEADER.format(name=function_dir.name), *head, MARKER, *tail]) + "\n"
 
 
-def hashed(text: str) -> str:
+def hashed(text: str, index: str = INDEX) -> str:
     """A hand-pinned file (dev, checkov) with each pin's hashes (re)written; comments kept."""
     out = []
     for line in re.sub(r" *\\\n\s*--hash=\S+", "", text).splitlines():
         match = PIN.fullmatch(line.strip())
-        out.append(pinned(match.group(1), match.group(3), match.group(2) or "") if match else line)
+        out.append(pinned(match.group(1), match.group(3), index, match.group(2) or "") if match else line)
     return "\n".join(out) + "\n"
 
 
-_index = [INDEX]  # the index of this run (`--index`)
-
-
 def main(argv: list[str]) -> int:
-    if "--index" in argv:
-        at = argv.index("--index")
-        _index[0] = argv[at + 1]
-        argv = argv[:at] + argv[at + 2:]
-    root = Path(argv[0] if argv else ".")
-    package_root = root / "shared" / "metricwatch"
-    writes = {path: function_requirements(path.parent, package_root)
-              for path in sorted(root.glob("functions/*/requirements.txt"))}
-    writes.update({root / name: hashed((root / name).read_text())
+    parser = argparse.ArgumentParser(prog="metricwatch.ops.lock", description="write the hashed requirements files")
+    parser.add_argument("root", nargs="?", type=Path, default=Path("."))
+    parser.add_argument("--index", default=INDEX, help="a PEP 691 simple index (default: PyPI)")
+    args = parser.parse_args(argv)
+    package_root = args.root / "shared" / "metricwatch"
+    writes = {path: function_requirements(path.parent, package_root, args.index)
+              for path in sorted(args.root.glob("functions/*/requirements.txt"))}
+    writes.update({args.root / name: hashed((args.root / name).read_text(), args.index)
                    for name in ("requirements-dev.txt", "requirements-checkov.txt")})
     for path, new in writes.items():
         if path.read_text() != new:

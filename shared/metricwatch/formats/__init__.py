@@ -44,6 +44,14 @@ class Format:
     parse: Callable[[bytes, Any, list[str]], Parsed]  # (body, request, path segments after /push)
 
 
+def point(name: str, value: Any, labels: dict[str, str], when: str | None) -> dict[str, Any]:
+    """A point object as push's JSON gives it; no time means "now", as there."""
+    out: dict[str, Any] = {"name": name, "value": value, "labels": labels}
+    if when is not None:
+        out["timestamp"] = when
+    return out
+
+
 def epoch_iso(seconds: int, nanos: int = 0, *, line: str = "") -> str:
     """An exact UTC time (ISO 8601) from integer seconds and nanoseconds: no float rounding."""
     try:

@@ -16,7 +16,7 @@ from line_protocol_parser import parse_line
 
 from metricwatch.api.params import only_params
 from metricwatch.errors import InvalidInput, UnsupportedMediaType
-from metricwatch.formats import Format, Parsed, epoch_iso
+from metricwatch.formats import Format, Parsed, epoch_iso, point
 
 # What a write may carry: InfluxDB's org and bucket (a Telegraf output sends them) are accepted
 # and ignored, as there is one store here.
@@ -70,12 +70,8 @@ def parse(body: bytes, request: Any, parts: list[str]) -> Parsed:
             seconds, rest = divmod(int(parsed["time"]), per_second)
             when = epoch_iso(seconds, rest * (10**9 // per_second), line=where)
         for key in sorted(parsed["fields"]):
-            point: dict[str, Any] = {"name": f"{parsed['measurement']}_{key}",
-                                     "value": _value(parsed["fields"][key], number, key),
-                                     "labels": dict(parsed["tags"])}
-            if when is not None:
-                point["timestamp"] = when
-            points.append(point)
+            points.append(point(f"{parsed['measurement']}_{key}", _value(parsed["fields"][key], number, key),
+                                dict(parsed["tags"]), when))
             lines.append(number)
     if not points:
         raise InvalidInput("body has no lines", field="body")

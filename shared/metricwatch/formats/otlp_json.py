@@ -24,7 +24,7 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
 from metricwatch.errors import InvalidInput, UnsupportedMediaType
-from metricwatch.formats import Format, Parsed, epoch_iso
+from metricwatch.formats import Format, Parsed, epoch_iso, point
 
 
 def _check_type(request: Any) -> None:
@@ -111,11 +111,7 @@ def parse(body: bytes, request: Any, parts: list[str]) -> Parsed:
                 for place, name, value, extra, dp in _series(metric, where):
                     labels = _labels(resource_metrics.resource.attributes, scope_metrics.scope.attributes,
                                      dp.attributes)
-                    point: dict[str, Any] = {"name": name, "value": value, "labels": {**labels, **extra}}
-                    when = _time(dp.time_unix_nano, place)
-                    if when is not None:
-                        point["timestamp"] = when
-                    points.append(point)
+                    points.append(point(name, value, {**labels, **extra}, _time(dp.time_unix_nano, place)))
                     places.append(place)
     if not points:
         raise InvalidInput("body has no data points", field="body")

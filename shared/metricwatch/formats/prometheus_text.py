@@ -19,7 +19,7 @@ from prometheus_client.openmetrics import parser as openmetrics_parser
 from prometheus_client import parser as text_parser
 
 from metricwatch.errors import InvalidInput, UnsupportedMediaType
-from metricwatch.formats import Format, Parsed, epoch_iso
+from metricwatch.formats import Format, Parsed, epoch_iso, point
 
 TEXT_TYPES = {"", "text/plain", "application/octet-stream", "application/x-www-form-urlencoded"}
 OPENMETRICS = "application/openmetrics-text"
@@ -128,12 +128,7 @@ def parse(body: bytes, request: Any, parts: list[str]) -> Parsed:
         if getattr(sample, "native_histogram", None) is not None:
             raise InvalidInput(f"{where}: native histograms are not supported; send classic buckets",
                                field="value", index=i)
-        point: dict[str, Any] = {"name": sample.name, "value": sample.value,
-                                 "labels": {**sample.labels, **grouping}}
-        when = _time(sample.timestamp, where)
-        if when is not None:
-            point["timestamp"] = when
-        points.append(point)
+        points.append(point(sample.name, sample.value, {**sample.labels, **grouping}, _time(sample.timestamp, where)))
     if not points:
         raise InvalidInput("body has no samples", field="body")
     return Parsed(points, numbers)

@@ -5,7 +5,14 @@ as the core issue specifies; prints its figures. Beside ours it times the
 original app's per-point path (load the joblib file from disk, build a
 one-row frame, sklearn `predict`) so the ratio is visible.
 
-    .venv/bin/python benchmarks/bench_push.py [--models sklearn_iforest,robust_zscore]
+    .venv/bin/python benchmarks/bench_push.py [--models sklearn_iforest,robust_zscore] [--series 1000]
+
+It also counts the store's round trips (calls on the MongoDB collection: find,
+aggregate, insert_many, distinct...) per push, and times a batch of `--series`
+points over as many series, each with its own (identical) model and a full
+context window of history. mongomock evaluates every query by scanning the
+whole collection in Python, so the time spent inside store calls is printed
+apart: on a server those are index reads, plus one network round trip each.
 """
 
 from __future__ import annotations
@@ -40,12 +47,12 @@ def make_request(body: object) -> Request:
     return Request(EnvironBuilder(method="POST", json=body).get_environ())
 
 
-def trained_runtime(model: str, workdir: Path):
+def trained_runtime(model: str, workdir: Path, store=None):
     watch = workdir / f"{model}.json"
     watch.write_text(json.dumps([{"name": "bench", "model": model}]))
     settings = load_settings({"MODEL_STORE_URL": f"file://{workdir / model}", "DETECTION_METRICS_PATH": str(watch),
                               "MODEL_REFRESH_SECONDS": "60"}, dotenv=None)
-    store = MongoMetricStore(mongomock.MongoClient(tz_aware=True).db.m)
+    store = store or MongoMetricStore(mongomock.MongoClient(tz_aware=True).db.m)
     runtime = build_runtime(settings, store=store)  # plays the trainer's instance
     now = datetime.now(timezone.utc)
     rng = np.random.default_rng(0)
@@ -56,6 +63,46 @@ def trained_runtime(model: str, workdir: Path):
     summary = runtime.detector.train()
     assert summary.models, summary.to_dict()
     return build_runtime(settings, store=store)  # a push instance, cold until the warm-up
+
+
+READS = ("find", "find_one", "aggregate", "distinct", "count_documents")
+WRITES = ("insert_many", "insert_one", "bulk_write", "update_one", "update_many", "delete_many")
+
+
+class CountingCollection:
+    """Wraps the MongoDB collection: each call of a query or write method is one round trip."""
+
+    def __init__(self, collection) -> None:
+        self.collection, self.calls = collection, []
+
+    def __getattr__(self, name):
+        attr = getattr(self.collection, name)
+        if name in READS + WRITES:
+            def counted(*args, **kwargs):
+                self.calls.append(name)
+                return attr(*args, **kwargs)
+            return counted
+        return attr
+
+
+class StoreTimer:
+    """Wraps the metric store: the time spent inside each of its calls (mongomock's own work, reads included)."""
+
+    def __init__(self, store) -> None:
+        self.store, self.ms = store, 0.0
+
+    def __getattr__(self, name):
+        attr = getattr(self.store, name)
+        if not callable(attr):
+            return attr
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                self.ms += (time.perf_counter() - t0) * 1e3
+        return timed
 
 
 class TimedStore:
@@ -102,6 +149,63 @@ def context_read_ms(runtime, n: int = 10) -> list[float]:
     return out
 
 
+def many_series_runtime(workdir: Path, series: int):
+    """`series` series of metric `many`, each with a copy of one trained robust_seasonal model and a full context
+    window of history (context_points + 2 points, 5 minutes apart), on a collection that counts round trips."""
+    counting = CountingCollection(mongomock.MongoClient(tz_aware=True).db.m)
+    store = MongoMetricStore(counting)
+    model = "robust_seasonal"
+    base = trained_runtime(model, workdir, store=store)
+    watched = base.detector.catalog["bench"]
+    source = base.detector.object_name(watched, {})
+    trained = base.detector.models.load(source)[0]
+    context = base.detector.cache.get(source).context_points
+    watch = workdir / "many.json"
+    watch.write_text(json.dumps([{"name": "many", "model": model}]))
+    settings = load_settings({"MODEL_STORE_URL": f"file://{workdir / 'many'}", "DETECTION_METRICS_PATH": str(watch),
+                              "MODEL_REFRESH_SECONDS": "600"}, dotenv=None)
+    runtime = build_runtime(settings, store=store)
+    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+    rng = np.random.default_rng(1)
+    from metricwatch.points import Point
+    from metricwatch.store.base import StoredPoint
+
+    docs = []
+    for s in range(series):
+        labels = {"s": str(s)}
+        runtime.detector.models.save(runtime.detector.object_name(runtime.detector.catalog["many"], labels), trained)
+        docs += [StoredPoint(Point("many", float(100 + 5 * rng.standard_normal()), now - timedelta(minutes=5 * i),
+                                   labels)) for i in range(context + 2)]
+    store.insert(docs)
+    return runtime, counting, context
+
+
+def many_point(s: int) -> dict:
+    return {"name": "many", "labels": {"s": str(s)}, "value": 100.0 + (s % 7)}
+
+
+def time_many(runtime, counting, series: int, batches: int) -> tuple[list[float], list[float], list[int]]:
+    """Wall time, time inside store calls and round trips of each batch of one point per series."""
+    runtime.detector.store = timer = StoreTimer(runtime.detector.store)
+    wall, inside, trips = [], [], []
+    try:
+        for b in range(batches + 1):  # the first batch loads the models: a warm-up, not counted
+            req = make_request([many_point(s) for s in range(series)])
+            timer.ms, before = 0.0, len(counting.calls)
+            t0 = time.perf_counter()
+            body, status, _ = push(req, runtime=runtime)
+            elapsed = (time.perf_counter() - t0) * 1e3
+            out = json.loads(body)["points"]
+            assert status == 201 and all("anomaly" in p for p in out), body[:300]
+            if b:
+                wall.append(elapsed)
+                inside.append(timer.ms)
+                trips.append(len(counting.calls) - before)
+    finally:
+        runtime.detector.store = timer.store
+    return wall, inside, trips
+
+
 def point(i: int) -> dict:
     return {"name": "bench", "value": 100.0 + (i % 7)}
 
@@ -143,6 +247,8 @@ def main() -> None:
     parser.add_argument("--models", default="sklearn_iforest,robust_zscore,robust_seasonal")
     parser.add_argument("--single", type=int, default=500)
     parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--series", type=int, default=1000, help="series of the many-series batch (0: skip it)")
+    parser.add_argument("--series-batches", type=int, default=3)
     args = parser.parse_args()
     print(f"# push benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
           f"Python {platform.python_version()}, in-process handler, mongomock store, file model store")
@@ -150,20 +256,33 @@ def main() -> None:
         workdir = Path(tmp)
         singles: dict[str, float] = {}
         for model in args.models.split(","):
-            runtime = trained_runtime(model, workdir)
+            counting = CountingCollection(mongomock.MongoClient(tz_aware=True).db.m)
+            runtime = trained_runtime(model, workdir, store=MongoMetricStore(counting))
             time_calls(runtime, [point(i) for i in range(20)])  # warm up: model now cached
+            before = len(counting.calls)
             single = time_calls(runtime, [point(i) for i in range(args.single)])
+            trips = (len(counting.calls) - before) / args.single
+            kinds = sorted(set(counting.calls[before:]))
             runtime.detector.store = timed = TimedStore(runtime.detector.store)
             batch = time_calls(runtime, [[point(i) for i in range(1000)] for _ in range(args.batches)])
             runtime.detector.store = timed.store
             singles[model] = statistics.median(single)
-            print(summarise(f"{model}: warm push, 1 point", single))
+            print(summarise(f"{model}: warm push, 1 point", single) + f"   round trips {trips:.2f} ({', '.join(kinds)})")
             print(summarise(f"{model}: warm push, batch of 1000 points", batch, per=1000))
             print(summarise(f"{model}:   of which the store's insert_many (mongomock)", timed.insert_ms, per=1000))
             print(f"{'':<52} model downloads+unpickles in all: {runtime.detector.cache.loads} (warm-up)")
             context = context_read_ms(runtime)
             if runtime.detector.cache.get(runtime.detector.object_name(runtime.detector.catalog["bench"], {})).context_points:
                 print(summarise(f"{model}: of which the context read (store)", context))
+        if args.series:
+            runtime, counting, context = many_series_runtime(workdir, args.series)
+            wall, inside, trips = time_many(runtime, counting, args.series, args.series_batches)
+            label = f"robust_seasonal: batch of {args.series} points over {args.series} series"
+            print(summarise(label, wall, per=args.series) + f"   round trips {statistics.median(trips):.0f}")
+            print(summarise(f"  of which inside store calls (mongomock, {context + 2} pts/series)", inside,
+                            per=args.series))
+            print(summarise("  the rest: the handler's own work", [w - i for w, i in zip(wall, inside)],
+                            per=args.series))
         orig = original_style(workdir, None, 100)
         print(summarise("original-style per point (load+frame+predict)", orig))
         for model, ours in singles.items():

@@ -186,6 +186,11 @@ class DeclaredModel:
     def name(self) -> str:
         return self.model.name
 
+    @property
+    def sampling_step(self) -> float:
+        """The wrapped model's training step in seconds (0 if it does not say): what the context spans."""
+        return float(getattr(self.model, "sampling_step", 0.0) or 0.0)
+
     def _view(self, timestamps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the model's timestamps, the model's values): local clock, and rates for a counter (row 0 NaN)."""
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)

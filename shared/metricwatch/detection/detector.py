@@ -14,13 +14,15 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
+import numpy as np
+
 from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.detection.feedback import (
     FeedbackSource, Mark, earlier_ranges, feedback_report, fit_with_feedback)
 from metricwatch.detection.models.rolling import sampling_step
 from metricwatch.detection.declared import build_model
 from metricwatch.detection.models.base import MIN_TRAIN_POINTS
-from metricwatch.detection.scoring import Verdict, context_for, group_by_series, score_series
+from metricwatch.detection.scoring import Verdict, context_window, group_by_series, score_series
 from metricwatch.detection.training import Series, TrainingRun, TrainSummary
 from metricwatch.errors import InvalidInput, MetricwatchError, NotFound, StoreUnavailable
 from metricwatch.modelstore.base import ModelStore
@@ -28,7 +30,7 @@ from metricwatch.modelstore.cache import ModelCache, dumps
 from metricwatch.points import Point, parse_labels, parse_value
 from metricwatch.timeutil import as_utc, utcnow
 from metricwatch.series import model_object_name
-from metricwatch.store.base import MetricStore, SeriesData
+from metricwatch.store.base import MetricStore, SeriesData, Window
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -203,23 +205,38 @@ class Detector:
         holds up to their time, and a stored copy would be its own context.
         """
         verdicts: list[Verdict | None] = [None] * len(points)
+        scored: list[tuple[list[int], WatchedMetric, Any]] = []  # (indices, watched, model) of each scored series
         for indices in group_by_series(points).values():
             first = points[indices[0]]
             watched = self.catalog.get(first.name)
             model = self.cache.get(self.object_name(watched, first.labels)) if watched else None
-            if model is None:
-                continue
+            if model is not None:
+                scored.append((indices, watched, model))
+        if not scored:
+            return verdicts
+        windows = [context_window(model, points[indices[0]]) for indices, _, model in scored]
+        try:
+            contexts = self._contexts(windows)
+        except StoreUnavailable:
+            raise
+        except Exception:
+            log.exception("reading the context of %d series failed; storing the batch without verdicts", len(scored))
+            return verdicts
+        for (indices, watched, model), context in zip(scored, contexts):
             try:
-                context = context_for(model, self.store, first)
-                scored = score_series(model, watched, context, [points[i] for i in indices])
-            except StoreUnavailable:
-                raise
+                rows = score_series(model, watched, context, [points[i] for i in indices])
             except Exception:
-                log.exception("scoring %s failed; storing its points without a verdict", first.series)
+                log.exception("scoring %s failed; storing its points without a verdict", points[indices[0]].series)
                 continue
-            for i, verdict in zip(indices, scored):
+            for i, verdict in zip(indices, rows):
                 verdicts[i] = verdict
         return verdicts
+
+    def _contexts(self, windows: list[Window]) -> list[SeriesData]:
+        """Every series' context in one store read (none when no model wants context)."""
+        if not any(w.n > 0 for w in windows):
+            return [SeriesData(np.empty(0), np.empty(0)) for _ in windows]
+        return self.store.last_points_many(windows)
 
     def predict(self, metric_name: str, metric_info: Mapping[str, Any]) -> int | None:
         """-1 (outlier) or 1 (inlier) for one value, as the original app's `Detector.predict`.

@@ -1,8 +1,17 @@
-"""Scoring new points: one vectorised model call per series, with the context the model asks for."""
+"""Scoring new points: one vectorised model call per series, with the context the model asks for.
+
+A batch reads the context of all its series at once (`MetricStore.last_points_many`):
+each series' window is its model's `context_points` before its first point, and the
+time they reach back to is guessed from the model's training step (`context_window`).
+The store answers exactly `last_points` whatever the guess; a wrong guess costs one
+more read for that series, never a different verdict.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any, Sequence
 
 import numpy as np
@@ -10,7 +19,7 @@ import numpy as np
 from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.detection.models.base import AnomalyModel
 from metricwatch.points import Point
-from metricwatch.store.base import MetricStore, SeriesData
+from metricwatch.store.base import MetricStore, SeriesData, Window
 
 Verdict = dict[str, Any]
 
@@ -27,9 +36,27 @@ def group_by_series(points: Sequence[Point]) -> dict[str, list[int]]:
     return {key: sorted(idx, key=lambda i: points[i].timestamp) for key, idx in groups.items()}
 
 
+CONTEXT_SLACK = 1.25  # the context is read over 1.25x its points' span (plus 2 steps): jitter and small gaps fit
+
+
+def context_points(model: AnomalyModel) -> int:
+    return int(getattr(model, "context_points", 0) or 0)
+
+
+def context_window(model: AnomalyModel, first: Point) -> Window:
+    """What the store reads as `first`'s series' context: the model's `context_points` up to `first`'s time,
+    with `since` that many training steps back (no hint when the model does not say its step)."""
+    n = context_points(model)
+    step = float(getattr(model, "sampling_step", 0.0) or 0.0)
+    since = None
+    if n > 0 and math.isfinite(step) and step > 0:
+        since = first.timestamp - timedelta(seconds=step * (n * CONTEXT_SLACK + 2))
+    return Window(first.name, first.labels, n, first.timestamp, since)
+
+
 def context_for(model: AnomalyModel, store: MetricStore, first: Point) -> SeriesData:
     """The stored points up to `first` (those at its very time included) that the model wants as context."""
-    n = int(getattr(model, "context_points", 0) or 0)
+    n = context_points(model)
     if n <= 0:
         return SeriesData(np.empty(0), np.empty(0))
     return store.last_points(first.name, first.labels, n, until=first.timestamp)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence, runtime_checkable
 
 from metricwatch.points import Point
 
@@ -35,6 +35,29 @@ class SeriesData:
 
     def __len__(self) -> int:
         return len(self.values)
+
+
+@dataclass(frozen=True)
+class Window:
+    """What `last_points_many` reads for one series: its last `n` points at or before `until`.
+
+    `since` is a hint, not a bound: the caller's guess of a time before which
+    the `n` points do not reach (n sampling steps back, with slack). The store
+    reads `since <= time <= until` for every series at once; a series with
+    fewer than `n` points there is read again on its own, so the answer is
+    always `last_points`'s. None: no guess, that series is read on its own.
+    """
+
+    name: str
+    labels: dict[str, str]
+    n: int
+    until: datetime
+    since: datetime | None = None
+
+
+def last_points_each(store: "MetricStore", windows: Sequence[Window]) -> list[SeriesData]:
+    """`last_points_many` the slow way, one read per series: the reference the batched read must equal."""
+    return [store.last_points(w.name, w.labels, w.n, until=w.until) for w in windows]
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,10 @@ class MetricStore(Protocol):
         the first copy as its context, as a backtest's next row does. (Ties
         follow MongoDB's `_id`, which is insertion order within one writer.)
         """
+        ...
+
+    def last_points_many(self, windows: Sequence[Window]) -> list[SeriesData]:
+        """`last_points` of each window, in the windows' order, in one read when the `since` hints hold."""
         ...
 
     def existing_series_at(self, series: Iterable[str], timestamp: datetime) -> set[str]:

@@ -21,14 +21,14 @@ import logging
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from metricwatch.errors import StoreError, StoreUnavailable
 from metricwatch.series import canonical_labels, series_id
-from metricwatch.store.base import PointsPage, SeriesData, StoredPoint
+from metricwatch.store.base import PointsPage, SeriesData, StoredPoint, Window
 from metricwatch.store.buckets import BucketsPage, buckets_pipeline, from_rows
 from metricwatch.store.query import META_FIELD, TIME_FIELD, from_document, points_query
 from metricwatch.timeutil import as_utc
@@ -95,6 +95,22 @@ def _series_data(docs: Iterable[dict[str, Any]]) -> SeriesData:
     return SeriesData(timestamps=arr[:, 0].copy(), values=arr[:, 1].copy())
 
 
+def windows_query(bounds: Iterable[tuple[str, datetime, datetime]]) -> dict[str, Any]:
+    """One filter for many (series key, since, until) ranges: an `$in` per distinct (since, until).
+
+    The points of a batch mostly share a time (a collector's run, or "now"),
+    so this is usually one `$in` on the (meta.series, time) index.
+    """
+    groups: dict[tuple[datetime, datetime], list[str]] = {}
+    for key, since, until in bounds:
+        keys = groups.setdefault((since, until), [])
+        if key not in keys:
+            keys.append(key)
+    clauses = [{f"{META_FIELD}.series": {"$in": keys}, TIME_FIELD: {"$gte": since, "$lte": until}}
+               for (since, until), keys in groups.items()]
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
 class MongoMetricStore:
     """Reads and writes points in one collection; creating it is `ensure_timeseries_collection`'s job."""
 
@@ -128,6 +144,39 @@ class MongoMetricStore:
             cursor = self.collection.find(query, {"_id": 0, TIME_FIELD: 1, "value": 1})
             docs = list(cursor.sort([(TIME_FIELD, DESCENDING), ("_id", DESCENDING)]).limit(n))
         return _series_data(reversed(docs))
+
+    def last_points_many(self, windows: Sequence[Window]) -> list[SeriesData]:
+        """One `find` over every window's [since, until]; a window it leaves short is read on its own.
+
+        Sorted by (time, _id) as `last_points` is, so ties come in the same
+        (insertion) order, and each window keeps its last `n` rows. A window
+        with fewer than `n` rows in its range (a gap, a new series, no hint)
+        cannot tell whether older points exist: `last_points` answers it.
+        """
+        out: list[SeriesData | None] = [None] * len(windows)
+        keys = [series_id(w.name, w.labels) for w in windows]
+        hinted = [i for i, w in enumerate(windows) if w.n > 0 and w.since is not None]
+        for i, w in enumerate(windows):
+            if w.n <= 0:
+                out[i] = _series_data([])
+        if hinted:
+            query = windows_query((keys[i], windows[i].since, windows[i].until) for i in hinted)
+            with unavailable_as_503():
+                cursor = self.collection.find(query, {"_id": 0, TIME_FIELD: 1, "value": 1, f"{META_FIELD}.series": 1})
+                docs = list(cursor.sort([(TIME_FIELD, ASCENDING), ("_id", ASCENDING)]))
+            by_key: dict[str, list[dict[str, Any]]] = {}
+            for d in docs:
+                by_key.setdefault(d[META_FIELD]["series"], []).append(d)
+            for i in hinted:
+                w = windows[i]
+                since, until = as_utc(w.since), as_utc(w.until)  # type: ignore[arg-type]
+                rows = [d for d in by_key.get(keys[i], ()) if since <= as_utc(d[TIME_FIELD]) <= until]
+                if len(rows) >= w.n:
+                    out[i] = _series_data(rows[len(rows) - w.n:])
+        for i, w in enumerate(windows):
+            if out[i] is None:
+                out[i] = self.last_points(w.name, w.labels, w.n, until=w.until)
+        return out  # type: ignore[return-value]
 
     def latest_point(self, name: str, labels: dict[str, str], until: datetime) -> StoredPoint | None:
         query = {f"{META_FIELD}.series": series_id(name, labels), TIME_FIELD: {"$lte": until}}

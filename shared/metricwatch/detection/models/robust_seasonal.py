@@ -181,6 +181,12 @@ class RobustSeasonalModel:
     def _hour_scale(self, timestamps: np.ndarray) -> np.ndarray | float:
         return 1.0 if self._hour_scales is None else self._hour_scales[hours(timestamps)]
 
+    @property
+    def sampling_step(self) -> float:
+        """The training's median step in seconds (0 before `fit`, or in a file saved before it was kept):
+        how far back scoring's `context_points` reach, for one read over many series (`scoring.context_window`)."""
+        return float(self._step)
+
     def fit(self, timestamps: np.ndarray, values: np.ndarray) -> "RobustSeasonalModel":
         ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
         need = max(4 * self.level_window, 2 * (self.level_window + self.shift_window))  # rows left after warm-up

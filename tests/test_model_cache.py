@@ -120,3 +120,58 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used(tmp_path):
     cache = ModelCache(store, refresh_seconds=60, clock=Clock(), max_entries=2)
     cache.get("a.joblib"), cache.get("b.joblib"), cache.get("a.joblib"), cache.get("c.joblib")
     assert list(cache._entries) == ["a.joblib", "c.joblib"]
+
+
+def test_cycling_more_series_than_entries_counts_each_reload_within_the_refresh_period_as_a_thrash(tmp_path, caplog):
+    store, clock = FileModelStore(tmp_path), Clock()
+    for i in range(4):
+        store.save(f"m{i}.joblib", dumps({"v": i}))
+    cache = ModelCache(store, refresh_seconds=120, clock=clock, max_entries=3)
+    with caplog.at_level(logging.WARNING, logger="metricwatch.modelstore.cache"):
+        for i in range(4):  # the 4th evicts m0: nothing reloaded yet
+            cache.get(f"m{i}.joblib")
+        assert (cache.thrashes, cache.loads) == (0, 4)
+        clock.now = 10
+        for i in range(4):  # each series comes back while it would still be trusted, and evicts the next
+            assert cache.get(f"m{i}.joblib") == {"v": i}
+        assert (cache.thrashes, cache.loads) == (4, 8)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1  # at most once a minute, with the running count
+    assert "model cache thrashing: 1 series reloaded within MODEL_REFRESH_SECONDS=120" in warnings[0]
+    assert "MODEL_CACHE_ENTRIES=3" in warnings[0]
+    clock.now = 75  # a minute after the first warning, the next thrash logs again, with the running count
+    cache.get("m0.joblib")  # evicted at 10 by m3: within its refresh period
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert cache.thrashes == 5 and len(warnings) == 2 and "thrashing: 5 series" in warnings[1]
+
+
+def test_a_series_evicted_longer_ago_than_its_refresh_period_is_not_a_thrash(tmp_path, caplog):
+    store, clock = FileModelStore(tmp_path), Clock()
+    for i in range(2):
+        store.save(f"m{i}.joblib", dumps({"v": i}))
+    cache = ModelCache(store, refresh_seconds=60, clock=clock, max_entries=1)
+    cache.get("m0.joblib")
+    cache.get("m1.joblib")  # evicts m0 at 0
+    clock.now = 60
+    with caplog.at_level(logging.WARNING, logger="metricwatch.modelstore.cache"):
+        cache.get("m0.joblib")  # it would have been checked again anyway
+    assert cache.thrashes == 0 and not caplog.records
+
+
+def test_the_detectors_cache_is_sized_by_model_cache_entries(make_settings, collection):
+    from metricwatch.runtime import build_runtime
+    from metricwatch.store import MongoMetricStore
+
+    runtime = build_runtime(make_settings(MODEL_CACHE_ENTRIES="123"), store=MongoMetricStore(collection))
+    assert runtime.detector.cache.max_entries == 123
+    default = build_runtime(make_settings(), store=MongoMetricStore(collection))
+    assert default.detector.cache.max_entries == 10_000
+
+
+def test_model_cache_entries_must_be_a_positive_number(make_settings):
+    import pytest
+
+    from metricwatch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="MODEL_CACHE_ENTRIES"):
+        make_settings(MODEL_CACHE_ENTRIES="0")

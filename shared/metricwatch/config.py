@@ -201,6 +201,16 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a warm instance trusts a cached model before checking the bucket for a retrained one "
             "(a series the bucket has no model for yet is checked again after at most 5 s).",
             _non_negative_int),
+    # Sized for a 512 MiB function: a loaded robust_seasonal model measures about 9 KiB in memory
+    # (tracemalloc over joblib.load, 7 days at 1 or 5 minutes), so 10,000 entries are ~90 MiB, beside
+    # ~150 MiB of interpreter, numpy and scikit-learn and room for a 1,000-point batch. An
+    # sklearn_iforest model is ~0.8 MiB: at most ~200 of them fit in the same budget.
+    Setting("MODEL_CACHE_ENTRIES", "10000",
+            "How many models a warm instance keeps in memory (least recently used go first). The default suits "
+            "a 512 MiB function with robust_seasonal models (~9 KiB each, ~90 MiB in all); sklearn_iforest "
+            "models are ~0.8 MiB each: lower it to ~200 for them. A warning with a count is logged when series "
+            "are evicted and reloaded within MODEL_REFRESH_SECONDS (the cache is too small for the instance's series).",
+            _positive_int),
     Setting("DETECTION_METRICS_PATH", "resources/detection_metrics.json",
             "The list of metrics to watch, with their model and training parameters."),
     Setting("DEFAULT_MODEL", "robust_seasonal",
@@ -273,6 +283,7 @@ class Settings:
     metrics_retention_days: int
     model_store_url: str
     model_refresh_seconds: int
+    model_cache_entries: int
     detection_metrics_path: str
     default_model: str
     push_tokens: PushTokens

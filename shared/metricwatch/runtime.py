@@ -52,7 +52,8 @@ class Runtime:
 
         models = open_model_store(self.settings.model_store_url)
         return Detector(catalog=self.catalog, store=self.store, models=models,
-                        cache=ModelCache(models, self.settings.model_refresh_seconds),
+                        cache=ModelCache(models, self.settings.model_refresh_seconds,
+                                         max_entries=self.settings.model_cache_entries),
                         feedback=SeriesMarks(self.store))
 
     @cached_property

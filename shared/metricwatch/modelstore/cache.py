@@ -27,6 +27,8 @@ from metricwatch.modelstore.base import ModelStore
 
 log = logging.getLogger(__name__)
 MISSING_RECHECK_SECONDS = 5.0
+DEFAULT_MAX_ENTRIES = 10_000  # MODEL_CACHE_ENTRIES' default: see config.py for how it was sized
+THRASH_LOG_SECONDS = 60.0  # the thrash warning is logged at most this often, with the running count
 
 
 def dumps(model: Any) -> bytes:
@@ -51,28 +53,58 @@ class _Entry:
 
 
 class ModelCache:
-    """Per-instance cache, bounded (least recently used go first) for high-cardinality labels."""
+    """Per-instance cache, bounded (least recently used go first) for high-cardinality labels.
+
+    `max_entries` is MODEL_CACHE_ENTRIES. When an instance serves more series
+    than that, models are evicted and reloaded over and over: a series asked
+    for again within the refresh period after its eviction (it would still have
+    been trusted had it stayed) counts as a thrash (`thrashes`), and a warning
+    with the running count is logged at most once a minute.
+    """
 
     def __init__(self, store: ModelStore, refresh_seconds: float,
-                 clock: Callable[[], float] = time.monotonic, max_entries: int = 4096) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
         self.store = store
         self.refresh_seconds = refresh_seconds
         self.clock = clock
         self.max_entries = max_entries
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._evicted: OrderedDict[str, float] = OrderedDict()  # name => when, for the last max_entries evicted
         self.loads = 0  # how many times a model was downloaded and unpickled
+        self.thrashes = 0  # how many times an evicted series was asked for again within its refresh period
+        self._thrash_logged: float | None = None
 
     def get(self, name: str) -> Any | None:
         """The model stored under `name`, or None if there is none or it cannot be read."""
         now = self.clock()
         entry = self._entries.get(name)
+        if entry is None:
+            self._note_if_thrashing(name, now)
         if entry is None or now - entry.checked >= entry.trusted_for(self.refresh_seconds):
             entry = self._refresh(name, entry, now)
         self._entries[name] = entry
         self._entries.move_to_end(name)
         if len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+            evicted, _ = self._entries.popitem(last=False)
+            self._evicted[evicted] = now
+            self._evicted.move_to_end(evicted)
+            if len(self._evicted) > self.max_entries:
+                self._evicted.popitem(last=False)
         return entry.model
+
+    def _note_if_thrashing(self, name: str, now: float) -> None:
+        evicted_at = self._evicted.pop(name, None)
+        if evicted_at is None or now - evicted_at >= self.refresh_seconds:
+            return
+        self.thrashes += 1
+        if self._thrash_logged is None or now - self._thrash_logged >= THRASH_LOG_SECONDS:
+            self._thrash_logged = now
+            log.warning("model cache thrashing: %d series reloaded within MODEL_REFRESH_SECONDS=%s of their "
+                        "eviction so far (%s last); this instance serves more series than MODEL_CACHE_ENTRIES=%d: "
+                        "raise it (and the function's memory) or spread the series over more instances",
+                        self.thrashes, self.refresh_seconds, name, self.max_entries)
 
     def _refresh(self, name: str, entry: _Entry | None, now: float) -> _Entry:
         """Ask the bucket for the version; reload only when it changed.

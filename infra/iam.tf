@@ -1,6 +1,7 @@
-# Five service accounts, each with only what its job needs:
+# Five service accounts here, each with only what its job needs (a sixth, tasks, is in tasks.tf):
 #   writer    - what functions whose function.json says "model_bucket": "write" (the trainer) run as:
-#               object admin on the model bucket, and the secrets those functions read.
+#               object admin on the model bucket, the secrets those functions read, and (tasks.tf)
+#               enqueuing on the training queue as the tasks account.
 #   public    - what the internet-facing functions ("public": true: push, query, alerts, dashboard, grafana) run as: object
 #               viewer on the model bucket, and the secrets those functions read. Models are
 #               pickles, so loading one runs code: nothing that faces the internet may write them.

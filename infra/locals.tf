@@ -17,6 +17,10 @@ locals {
   scheduled_functions = toset([for job in local.schedule : job.function])
   public_functions    = toset([for fn in local.functions : fn if local.manifests[fn].public])
 
+  # The trainer: the one function that writes models (tests/infra checks there is one), which
+  # fans a long run out over the training queue (tasks.tf).
+  trainer = one([for fn in local.functions : fn if local.manifests[fn].model_bucket == "write"])
+
   # Every function is a functions_framework.http `handle` in main.py, run on the same
   # Python minor as the test suite.
   python_runtime = "python311"
@@ -83,8 +87,17 @@ locals {
     MODEL_STORE_URL          = "gs://${google_storage_bucket.models.name}/${var.model_prefix}"
     LOG_LEVEL                = var.log_level
     ALERT_EXTERNAL_URL       = var.alert_external_url
+    # Training fanned out (tasks.tf). The URL is Cloud Run's deterministic one
+    # (SERVICE-PROJECT_NUMBER.REGION.run.app), known before the function exists: the function's
+    # own uri would make its environment depend on itself.
+    TRAIN_DISPATCH              = "cloudtasks://${google_cloud_tasks_queue.train.id}"
+    TRAIN_SHARD_URL             = "https://${local.trainer}-${data.google_project.this.number}.${var.region}.run.app"
+    TRAIN_SHARD_SERVICE_ACCOUNT = google_service_account.tasks.email
   }
   setting_values = merge(local.setting_defaults, var.settings)
+
+  # Shards of one run at once: the queue's concurrency, what the trainer plans with (the code's default).
+  train_max_shards = tonumber(lookup(local.setting_values, "TRAIN_MAX_SHARDS", "100"))
 
   # Settings that end a run before its function's timeout does (the code's defaults, which
   # tests/infra checks against shared/metricwatch/config.py), each with the margin it needs:

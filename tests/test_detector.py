@@ -459,7 +459,7 @@ def test_an_outage_under_several_workers_counts_every_series_it_interrupted_as_n
 def test_the_trainer_function_trains_as_many_series_at_once_as_train_workers_says(make_settings, collection):
     runtime = build_runtime(make_settings(TRAIN_WORKERS="3"), store=MongoMetricStore(collection))
     asked = []
-    runtime.detector.train = lambda *args, **kwargs: asked.append(kwargs["workers"]) or TrainSummary()
+    runtime.detector.run_queue = lambda queue, summary, started, budget, workers: asked.append(workers)
     assert call(train, runtime, method="POST")[0] == 200 and asked == [3]
 
 

@@ -157,6 +157,49 @@ def _note_legacy_tokens(count: int) -> None:
                     "(README, Tokens and scopes)", count, ", ".join(SCOPES))
 
 
+@dataclass(frozen=True)
+class TrainDispatch:
+    """Where a fanned-out training run sends its shards (TRAIN_DISPATCH, parsed).
+
+    `inline`: in this process, `concurrency` shards at a time (`make run`, tests, a deployment
+    without a queue); `cloudtasks`: one Cloud Tasks task per shard on `queue`
+    (projects/P/locations/L/queues/Q), each an HTTP call to the train function.
+    """
+
+    kind: str
+    concurrency: int = 2
+    queue: str = ""
+
+
+_QUEUE_PATH = re.compile(r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/[a-z0-9-]+/queues/[A-Za-z0-9-]{1,100}")
+
+
+def _train_dispatch(raw: str) -> TrainDispatch:
+    """`inline`, `inline:N` (N shards at once, 1 to 16) or `cloudtasks://projects/P/locations/L/queues/Q`."""
+    if raw == "inline":
+        return TrainDispatch("inline")
+    if raw.startswith("inline:"):
+        return TrainDispatch("inline", concurrency=_worker_count(raw[len("inline:"):]))
+    if raw.startswith("cloudtasks://"):
+        queue = raw[len("cloudtasks://"):].strip("/")
+        if not _QUEUE_PATH.fullmatch(queue):
+            raise ValueError("must name a queue as cloudtasks://projects/PROJECT/locations/REGION/queues/QUEUE")
+        return TrainDispatch("cloudtasks", queue=queue)
+    raise ValueError("must be inline, inline:N (N shards at once) or cloudtasks://projects/P/locations/L/queues/Q")
+
+
+def _https_url(raw: str) -> str:
+    if raw and not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s?#]*)?", raw):
+        raise ValueError("must be an https:// URL without query or fragment (the train function's URL)")
+    return raw.rstrip("/")
+
+
+def _service_account(raw: str) -> str:
+    if raw and not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.gserviceaccount\.com", raw):
+        raise ValueError("must be a service account email (NAME@PROJECT.iam.gserviceaccount.com)")
+    return raw
+
+
 def _bool(raw: str) -> bool:
     if raw.lower() in ("1", "true", "yes", "on"):
         return True
@@ -246,6 +289,26 @@ SETTINGS: tuple[Setting, ...] = (
             "Series a training run trains at once (1 to 16): threads overlap the waits on MongoDB and the bucket, "
             "not the CPU work of fitting (see make bench-trainer); 1 trains one at a time.",
             _worker_count),
+    Setting("TRAIN_DISPATCH", "inline",
+            "Where a training run too long for one instance sends its shards: inline (in this process, 2 at a "
+            "time; inline:N for N) or cloudtasks://projects/P/locations/L/queues/Q (one Cloud Tasks task per "
+            "shard, each an authenticated call to the train function: a parallel instance).", _train_dispatch),
+    Setting("TRAIN_SERIES_SECONDS", "0.15",
+            "Wall seconds one train instance takes per series (7 days at 1 minute, with TRAIN_WORKERS; make "
+            "bench-trainer measures it): a run whose series would take longer than 80% of TRAIN_DEADLINE_SECONDS "
+            "is split into shards sized to fit it.", _positive_float),
+    Setting("TRAIN_MAX_SHARDS", "100",
+            "Most shards one run is split into, hence most train instances at once (keep the train function's "
+            "max_instances and the queue's max_concurrent_dispatches at least this); fewer than the deadline "
+            "needs makes each shard stop at its deadline and its retry continue.", _positive_int),
+    Setting("TRAIN_SHARD_URL", "",
+            "The train function's https URL, which each Cloud Tasks task calls (at /shard) and names as its "
+            "OIDC audience. Needed with TRAIN_DISPATCH=cloudtasks://...", _https_url),
+    Setting("TRAIN_SHARD_SERVICE_ACCOUNT", "",
+            "Email of the service account whose OIDC token Cloud Tasks sends with each shard; the shard "
+            "endpoint answers only calls carrying that identity. Needed with TRAIN_DISPATCH=cloudtasks://... "
+            "Empty: shards run in process only, and /train/shard takes any caller the platform lets in.",
+            _service_account),
     Setting("IDEMPOTENCY_WINDOW_SECONDS", "86400",
             "How long push remembers an Idempotency-Key: a request repeated with the same key within it "
             "stores nothing again and gets the first answer.", _positive_int),
@@ -299,6 +362,11 @@ class Settings:
     collect_deadline_seconds: float
     train_deadline_seconds: float
     train_workers: int
+    train_dispatch: TrainDispatch
+    train_series_seconds: float
+    train_max_shards: int
+    train_shard_url: str
+    train_shard_service_account: str
     idempotency_window_seconds: int
     query_max_points: int
     query_max_buckets: int
@@ -354,6 +422,11 @@ def load_settings(environ: Mapping[str, str] | None = None,
     if values["require_push_tokens"] and not values["push_tokens"]:
         raise ConfigError("PUSH_TOKENS is empty but REQUIRE_PUSH_TOKENS=true: set at least one token",
                           variable="PUSH_TOKENS")
+    if values["train_dispatch"].kind == "cloudtasks":
+        for name in ("TRAIN_SHARD_URL", "TRAIN_SHARD_SERVICE_ACCOUNT"):
+            if not values[name.lower()]:
+                raise ConfigError(f"{name} is empty but TRAIN_DISPATCH={source.get('TRAIN_DISPATCH', '').strip()!r}: "
+                                  "Cloud Tasks needs the URL to call and the identity to call it as", variable=name)
     if values["push_tokens"].legacy:
         _note_legacy_tokens(len(values["push_tokens"]))
     return Settings(**values)

@@ -86,6 +86,16 @@ class StoreUnavailable(MetricwatchError):
     status = 503
 
 
+class DispatchFailed(MetricwatchError):
+    """The queue refused a training run's shards (503): the scheduler's retry dispatches them again.
+
+    Task names come from the run and the shard's content, so shards the queue already
+    took are not queued twice by that retry; `created` says how many it took this time.
+    """
+
+    status = 503
+
+
 class StoreError(MetricwatchError):
     """MongoDB answered but refused: bad credentials, or part of a batch rejected (500, said how much)."""
 

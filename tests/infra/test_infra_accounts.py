@@ -76,7 +76,9 @@ def test_the_public_and_reader_accounts_only_view_the_model_bucket(grant: str, m
 
 
 @pytest.mark.parametrize("member, expected", [
-    (WRITER, {("google_storage_bucket_iam_member", "writer_models")}),
+    (WRITER, {("google_storage_bucket_iam_member", "writer_models"),  # and the training queue (test_infra_tasks.py)
+              ("google_cloud_tasks_queue_iam_member", "writer_enqueuer"),
+              ("google_service_account_iam_member", "writer_acts_as_tasks")}),
     (PUBLIC, {("google_storage_bucket_iam_member", "public_models")}),
     (READER, {("google_storage_bucket_iam_member", "reader_models")}),
 ])
@@ -122,8 +124,8 @@ def test_no_collector_secret_is_readable_by_an_internet_facing_function():
     assert not collector_secrets & _secret_grants()["public"]
 
 
-def test_the_service_accounts_are_the_five_documented():
-    assert set(TF.of_type("google_service_account")) == {"writer", "public", "reader", "scheduler", "build"}
+def test_the_service_accounts_are_the_six_documented():
+    assert set(TF.of_type("google_service_account")) == {"writer", "public", "reader", "scheduler", "build", "tasks"}
 
 
 def test_the_build_account_reads_only_the_source_buckets():

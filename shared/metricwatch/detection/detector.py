@@ -86,33 +86,65 @@ class Detector:
         an earlier attempt of the same run and is left alone, so the retries
         of a long run end.
         """
+        started, summary = self.timer(), TrainSummary()
+        listing = self.listing(metric, summary)
+        if listing is not None:
+            self.run_queue(self.stalest_first(listing, trained_since, summary), summary, started, time_budget, workers)
+        return self.finish(summary, started)
+
+    def train_listed(self, series: Sequence[tuple[str, dict[str, str]]], trained_since: datetime | None,
+                     time_budget: float | None = None, workers: int = 1) -> TrainSummary:
+        """Train these (metric, labels) series, as `train` trains a listing: a shard of a run.
+
+        A series of a metric no longer watched is skipped with its reason: the watch list
+        changed between the run's listing and this shard.
+        """
+        started, summary = self.timer(), TrainSummary()
+        queue: list[Series] = []
+        for name, labels in series:
+            if name in self.catalog:
+                queue.append((self.catalog[name], labels))
+            else:
+                summary.skipped.append({"metric": name, "labels": labels, "reason": "the metric is not watched"})
+        self.run_queue(self.stalest_first(queue, trained_since, summary), summary, started, time_budget, workers)
+        return self.finish(summary, started)
+
+    def listing(self, metric: str | None, summary: TrainSummary) -> list[Series] | None:
+        """Every series to train: watched metrics in catalog order, each metric's label sets in key order.
+
+        None (with the run stopped) when MongoDB went away before every metric was listed.
+        """
         if metric is not None and metric not in self.catalog:
             raise NotFound(f"metric {metric!r} is not listed in the detection metrics file", field="metric")
-        started, summary = self.timer(), TrainSummary()
+        metrics = [self.catalog[metric]] if metric else list(self.catalog.values())
         try:
-            queue = self._queue([self.catalog[metric]] if metric else list(self.catalog.values()), trained_since,
-                                summary)
+            return [(watched, labels) for watched in metrics for labels in self._label_sets(watched, summary)]
         except StoreUnavailable as exc:  # before every metric was listed: how many series remain is unknown
             summary.stop(exc.message, None)
-        else:
-            TrainingRun(queue, self._train_series, summary, self.timer, started, time_budget).run(workers)
-        summary.seconds = self.timer() - started
-        summary.log()
-        return summary
+            return None
 
-    def _queue(self, metrics: list[WatchedMetric], trained_since: datetime | None,
-               summary: TrainSummary) -> list[Series]:
-        """Every series to train, stalest model first; those trained since `trained_since` left out."""
-        queue = [(watched, labels) for watched in metrics for labels in self._label_sets(watched, summary)]
-        updated = self._updated()
+    def stalest_first(self, queue: list[Series], trained_since: datetime | None, summary: TrainSummary,
+                      updated: Mapping[str, datetime] | None = None) -> list[Series]:
+        """`queue` stalest model first; those written since `trained_since` left out and counted."""
+        updated = self.updated() if updated is None else updated
 
         def written(item: Series) -> datetime:
             return updated.get(self.object_name(*item), _NEVER)
 
         if trained_since is not None:
             stale = [item for item in queue if written(item) < trained_since]
-            summary.already_trained, queue = len(queue) - len(stale), stale
+            summary.already_trained = (summary.already_trained or 0) + len(queue) - len(stale)
+            queue = stale
         return sorted(queue, key=written)
+
+    def run_queue(self, queue: list[Series], summary: TrainSummary, started: float, time_budget: float | None,
+                  workers: int) -> None:
+        TrainingRun(queue, self._train_series, summary, self.timer, started, time_budget).run(workers)
+
+    def finish(self, summary: TrainSummary, started: float) -> TrainSummary:
+        summary.seconds = self.timer() - started
+        summary.log()
+        return summary
 
     def _label_sets(self, watched: WatchedMetric, summary: TrainSummary) -> list[dict[str, str]]:
         start = self.clock() - watched.train_interval
@@ -124,7 +156,7 @@ class Detector:
             summary.skipped.append({"metric": watched.name, "reason": f"no points since {start.isoformat()}"})
         return label_sets
 
-    def _updated(self) -> dict[str, datetime]:
+    def updated(self) -> dict[str, datetime]:
         """When each model was written; empty (catalog order, everything retrained) if the bucket cannot list."""
         try:
             return self.models.updated()

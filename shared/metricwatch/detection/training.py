@@ -34,7 +34,8 @@ class TrainSummary:
     would only repeat. `stopped` says why the run ended early (MongoDB became
     unreachable, or the time budget was spent): the `not_reached` series are
     neither trained nor skipped, and the run is worth a retry. `already_trained`: series an earlier attempt of the
-    same scheduled run trained, left alone by its retry.
+    same scheduled run trained, left alone by its retry. `fan_out`: the run was cut into shards for
+    parallel instances (`detection/fanout.py`): their count and size, and where they went.
     """
 
     models: list[dict[str, Any]] = field(default_factory=list)
@@ -44,6 +45,7 @@ class TrainSummary:
     stopped: str | None = None
     not_reached: int | None = None  # set with `stopped`; None then: MongoDB went away before listing finished
     already_trained: int | None = None  # series an earlier attempt of the same scheduled run trained
+    fan_out: dict[str, Any] | None = None  # the run was cut into shards: how, and where they went
     seconds: float = 0.0
     stop_level: int = field(default=logging.ERROR, repr=False)  # how the totals line is logged when stopped
 
@@ -61,6 +63,8 @@ class TrainSummary:
                 "seconds": round(self.seconds, 3)}
         if self.already_trained is not None:
             body["already_trained"] = self.already_trained
+        if self.fan_out is not None:
+            body["fan_out"] = self.fan_out
         return body if self.stopped is None else {**body, "stopped": self.stopped, "not_reached": self.not_reached}
 
     def log(self) -> None:

@@ -1,4 +1,4 @@
-"""Trainer benchmark: series trained per second, by `TRAIN_WORKERS`.
+"""Trainer benchmark: series trained per second by `TRAIN_WORKERS`, then the run fanned out over instances.
 
 The models go to a real google-cloud-storage client writing to
 gcp-storage-emulator over HTTP (started here), and the history comes from
@@ -8,6 +8,11 @@ here to measure it on). Every series is 7 days of 5-minute points trained
 with the default model, as the nightly run does; prints its figures.
 
     .venv/bin/python benchmarks/bench_trainer.py [--series 32] [--read-ms 100] [--workers 1,2,4,8]
+        [--fan-out 10000,100000] [--sample 32] [--save-ms 50] [--distinct-us 10] [--page-ms 100]
+
+The second part (`bench_fanout.py`) simulates 10,000 and 100,000 series of 7 days at 1 minute:
+the per-series time measured on a sample of real fits, the sharding and in-process dispatch
+code run for real on every series (fits left out), and the fan-out time for N instances.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from gcs_emulator import gcs_emulator  # noqa: E402
 from metricwatch.detection.catalog import WatchedMetric  # noqa: E402
@@ -75,8 +81,30 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", type=int, default=32)
     parser.add_argument("--read-ms", type=float, default=100.0, help="delay added to each history read")
-    parser.add_argument("--workers", default="1,2,4,8")
+    parser.add_argument("--workers", default="1,2,4,8", help="the first table's rows; empty: no first table")
+    parser.add_argument("--fan-out", default="10000,100000", help="series counts of the fan-out part; empty: none")
+    parser.add_argument("--sample", type=int, default=32, help="real fits the per-series time is measured on")
+    parser.add_argument("--save-ms", type=float, default=50.0, help="delay of a model save (fan-out part)")
+    parser.add_argument("--distinct-us", type=float, default=10.0, help="distinct's cost a series (fan-out part)")
+    parser.add_argument("--page-ms", type=float, default=100.0, help="a bucket listing page of 1,000 (fan-out part)")
+    parser.add_argument("--create-ms", type=float, default=50.0, help="one Cloud Tasks create_task (fan-out part)")
+    parser.add_argument("--force-shards", type=int, default=4,
+                        help="shards a case that fits one instance is cut into anyway, to run the sharding code")
     args = parser.parse_args()
+    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} cores, "
+          f"{platform.python_implementation()} {platform.python_version()}", flush=True)
+    if args.workers:
+        workers_table(args)
+    if args.fan_out:
+        from bench_fanout import Latency, report
+
+        report([int(n) for n in args.fan_out.split(",")], args.sample,
+               Latency(args.read_ms / 1e3, args.save_ms / 1e3, args.distinct_us / 1e6, args.page_ms / 1e3,
+                       args.create_ms / 1e3), args.force_shards, emit=lambda line: print(line, flush=True))
+    return 0
+
+
+def workers_table(args: argparse.Namespace) -> None:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage
 
@@ -84,9 +112,8 @@ def main() -> int:
     print(f"seeding {args.series} series of {POINTS} points...", file=sys.stderr, flush=True)
     store = RemoteReads(seeded_store(args.series, now), args.read_ms / 1000.0)
     catalog = {"requests": WatchedMetric("requests", "robust_seasonal", {}, timedelta(days=7))}
-    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} cores; "
-          f"{args.series} series x {POINTS} points, robust_seasonal; history reads delayed {args.read_ms:g} ms; "
-          "models to gcp-storage-emulator over HTTP\n")
+    print(f"\n## TRAIN_WORKERS: {args.series} series x {POINTS} points, robust_seasonal; history reads delayed "
+          f"{args.read_ms:g} ms; models to gcp-storage-emulator over HTTP\n")
     print("| TRAIN_WORKERS | seconds | series/s | speed-up over the first row |\n|---|---|---|---|")
     with gcs_emulator() as url:
         os.environ["STORAGE_EMULATOR_HOST"] = url
@@ -104,7 +131,6 @@ def main() -> int:
                 raise SystemExit(f"only {len(summary.models)} models written: {summary.to_dict()}")
             first = first or seconds
             print(f"| {workers} | {seconds:.2f} | {args.series / seconds:.1f} | {first / seconds:.1f}x |", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

@@ -50,8 +50,9 @@ def shard_of(users, index=0, count=1, run=RUN) -> Shard:
 
 # -- the plan ------------------------------------------------------------------------------------
 
-def test_a_run_that_fits_one_instance_is_one_shard():
+def test_a_run_that_fits_one_instance_is_one_shard_whatever_its_listing_would_weigh_as_a_body():
     assert plan(1000, 0.15, 1500, 100).shards == 1
+    assert plan(1000, 0.15, 1500, 100, series_bytes=BODY_BYTES).shards == 1
 
 
 @pytest.mark.parametrize("series, shards, size", [(10_000, 2, 5_000), (100_000, 13, 7_693)])
@@ -67,8 +68,8 @@ def test_past_train_max_shards_each_shard_is_bigger_than_its_deadline_and_the_pl
 
 
 def test_a_shard_body_stays_under_the_task_size_limit_whatever_the_deadline_allows():
-    got = plan(10_000, 0.001, 1500, 100, series_bytes=1_000)
-    assert got.size * 1_000 <= BODY_BYTES and got.shards * got.size >= 10_000
+    got = plan(10_000, 0.5, 1500, 100, series_bytes=1_000)  # the deadline alone: 5 shards of 2,000
+    assert got.size * 1_000 <= BODY_BYTES and got.shards * got.size >= 10_000 and got.shards > 5
 
 
 @pytest.mark.parametrize("n, size", [(1, 1), (7, 3), (9, 3), (10, 1), (1000, 333)])

@@ -49,10 +49,13 @@ def plan(series: int, series_seconds: float, deadline: float, max_shards: int,
     """The fewest shards whose estimated time fits `FILL` of `deadline`, at most `max_shards`.
 
     The fewest, because each shard lists the bucket once and starts an instance. A shard's body
-    must also stay under `BODY_BYTES` with series of up to `series_bytes` each, which may take more.
+    must also stay under `BODY_BYTES` with series of up to `series_bytes` each, which may take more
+    (a run that fits one instance is trained where it runs, and sends no body).
     """
     one_instance = series * series_seconds
     needed = max(1, math.ceil(one_instance / (deadline * FILL)))
+    if needed == 1:  # trained here: no body to send
+        return ShardPlan(series, 1, series, one_instance)
     shards = max(1, min(needed, max_shards, series))
     size = math.ceil(series / shards) if series else 0
     if series_bytes and size * series_bytes > BODY_BYTES:

@@ -172,3 +172,13 @@ def test_a_manual_run_that_fans_out_gives_its_shards_its_own_start_as_their_run(
     runtime = fan_out()
     status, answer = run(runtime, headers={})
     assert status == 200 and trained_users(answer) == USERS and "already_trained" not in answer
+
+
+def test_a_retry_that_finds_every_shard_trained_queues_nothing_and_answers_200(fan_out, monkeypatch):
+    queue = FakeQueue()
+    monkeypatch.setattr(CloudTasksDispatcher, "client", property(lambda self: queue.client()))
+    run(fan_out())  # in process: every series trained since the run's time
+    queued = fan_out(TRAIN_DISPATCH=f"cloudtasks://{QUEUE}", TRAIN_SHARD_URL=URL, TRAIN_SHARD_SERVICE_ACCOUNT=INVOKER)
+    status, answer = run(queued)  # the same store and bucket
+    assert status == 200 and answer["fan_out"]["sent"] == 0 and answer["already_trained"] == 5
+    assert queue.requests == []

@@ -69,8 +69,8 @@ class CloudTasksDispatcher:
             return exc
 
     def dispatch(self, shards: Sequence[Shard]) -> Dispatched:
-        if not shards:
-            return Dispatched(pending=True)
+        if not shards:  # every shard's series trained since the run's time: nothing left to wait for
+            return Dispatched()
         with ThreadPoolExecutor(min(CREATE_AT_ONCE, len(shards)), thread_name_prefix="enqueue") as pool:
             outcomes = list(pool.map(self._create, shards))
         done = Dispatched(created=outcomes.count("created"), existing=outcomes.count("existing"), pending=True)

@@ -30,8 +30,6 @@ def score_and_store(detector: Detector, points: Sequence[Point],
     `StoreError` says how many points were written. Incidents move only after the
     points are stored: an incident never stands on a point that was not kept.
     """
-    verdicts = detector.score_points(points)
-    stored = [StoredPoint(point=p, verdict=v) for p, v in zip(points, verdicts)]
-    detector.store.insert(stored)
+    stored = detector.write(points)
     changes = incidents.track(stored) if incidents is not None else {}
     return stored, changes

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from metricwatch.detection.detector import Detector
     from metricwatch.feedback.store import FeedbackStore
     from metricwatch.idempotency import IdempotencyKeys
+    from metricwatch.store.heads import SeriesHeads
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,15 @@ class Runtime:
         return Detector(catalog=self.catalog, store=self.store, models=models,
                         cache=ModelCache(models, self.settings.model_refresh_seconds,
                                          max_entries=self.settings.model_cache_entries),
-                        feedback=SeriesMarks(self.store))
+                        feedback=SeriesMarks(self.store), heads=self.heads,
+                        state_entries=self.settings.push_state_series)
+
+    @cached_property
+    def heads(self) -> SeriesHeads:
+        """Every write's series heads (`store/heads.py`): the freshness of push's windows, and a series catalogue."""
+        from metricwatch.store.heads import open_heads
+
+        return open_heads(self.store, self.settings.metrics_retention_days)
 
     @cached_property
     def alerts(self) -> AlertStore:

@@ -24,19 +24,22 @@ from metricwatch.detection.declared import build_model
 from metricwatch.detection.models.base import MIN_TRAIN_POINTS
 from metricwatch.detection.scoring import Verdict, context_window, group_by_series, score_series
 from metricwatch.detection.training import Series, TrainingRun, TrainSummary
+from metricwatch.detection.warm import WarmWriter
 from metricwatch.errors import InvalidInput, MetricwatchError, NotFound, StoreUnavailable
 from metricwatch.modelstore.base import ModelStore
 from metricwatch.modelstore.cache import ModelCache, dumps
 from metricwatch.points import Point, parse_labels, parse_value
 from metricwatch.timeutil import as_utc, utcnow
 from metricwatch.series import model_object_name
-from metricwatch.store.base import MetricStore, SeriesData, Window
+from metricwatch.store.base import MetricStore, SeriesData, StoredPoint, Window
+from metricwatch.store.heads import SeriesHeads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)  # the write time of a model that does not exist
 MAX_EARLIER = 50  # older not_anomaly stretches read back per series and training (one read each)
 Stretch = tuple[Any, Any]  # (timestamps, values) arrays of one stretch of history
+Scored = tuple[list[int], WatchedMetric, Any]  # (indices, watched, model) of one scored series of a batch
 
 
 def _utc(epoch: float) -> datetime:
@@ -60,7 +63,8 @@ def _read(summary: TrainSummary, where: dict[str, Any], what: str, read: Callabl
 class Detector:
     def __init__(self, catalog: Mapping[str, WatchedMetric], store: MetricStore, models: ModelStore,
                  cache: ModelCache, clock: Callable[[], datetime] = utcnow,
-                 timer: Callable[[], float] = time.monotonic, feedback: FeedbackSource | None = None) -> None:
+                 timer: Callable[[], float] = time.monotonic, feedback: FeedbackSource | None = None,
+                 heads: SeriesHeads | None = None, state_entries: int = 0) -> None:
         self.catalog = catalog
         self.feedback = feedback
         self.store = store
@@ -68,6 +72,7 @@ class Detector:
         self.cache = cache
         self.clock = clock
         self.timer = timer
+        self.warm = WarmWriter(self, heads, state_entries) if heads is not None else None
 
     def object_name(self, watched: WatchedMetric, labels: Mapping[str, str]) -> str:
         return model_object_name(watched.name, watched.model, labels)
@@ -236,16 +241,9 @@ class Detector:
         The points must not be stored yet: their context is what the store
         holds up to their time, and a stored copy would be its own context.
         """
-        verdicts: list[Verdict | None] = [None] * len(points)
-        scored: list[tuple[list[int], WatchedMetric, Any]] = []  # (indices, watched, model) of each scored series
-        for indices in group_by_series(points).values():
-            first = points[indices[0]]
-            watched = self.catalog.get(first.name)
-            model = self.cache.get(self.object_name(watched, first.labels)) if watched else None
-            if model is not None:
-                scored.append((indices, watched, model))
+        scored = self.models_of(points)
         if not scored:
-            return verdicts
+            return [None] * len(points)
         windows = [context_window(model, points[indices[0]]) for indices, _, model in scored]
         try:
             contexts = self._contexts(windows)
@@ -253,8 +251,40 @@ class Detector:
             raise
         except Exception:
             log.exception("reading the context of %d series failed; storing the batch without verdicts", len(scored))
-            return verdicts
+            return [None] * len(points)
+        return self.score_with(points, scored, contexts)
+
+    def write(self, points: Sequence[Point]) -> list[StoredPoint]:
+        """Score the points and store them in one batch: the path every pushed or collected point takes.
+
+        With series heads (`store/heads.py`), a series this instance wrote last is scored from its
+        recent window in memory instead of a context read (`detection/warm.py`); the verdicts are
+        the same either way.
+        """
+        if self.warm is not None:
+            return self.warm.write(points)
+        stored = [StoredPoint(point=p, verdict=v) for p, v in zip(points, self.score_points(points))]
+        self.store.insert(stored)
+        return stored
+
+    def models_of(self, points: Sequence[Point]) -> list[Scored]:
+        """(indices in time order, watched metric, model) of each series of the batch that has a model."""
+        scored: list[Scored] = []
+        for indices in group_by_series(points).values():
+            first = points[indices[0]]
+            watched = self.catalog.get(first.name)
+            model = self.cache.get(self.object_name(watched, first.labels)) if watched else None
+            if model is not None:
+                scored.append((indices, watched, model))
+        return scored
+
+    def score_with(self, points: Sequence[Point], scored: Sequence[Scored],
+                   contexts: Sequence[SeriesData | None]) -> list[Verdict | None]:
+        """Each scored series' verdicts from its context (None: its context is unknown, no verdict)."""
+        verdicts: list[Verdict | None] = [None] * len(points)
         for (indices, watched, model), context in zip(scored, contexts):
+            if context is None:
+                continue
             try:
                 rows = score_series(model, watched, context, [points[i] for i in indices])
             except Exception:

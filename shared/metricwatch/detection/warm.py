@@ -1,0 +1,246 @@
+"""A write scored from the instance's own recent window of each series, when the store says it is fresh.
+
+A model that wants context (`context_points`, 438 for `robust_seasonal`) is given
+the series' last points before the new ones. Reading them costs a round trip and
+hundreds of documents per push. An instance that wrote a series last already
+knows them: it keeps, per series, the last `context_points` rows as the store
+holds them (times truncated to the millisecond MongoDB keeps, ties in `_id`
+order), beside the model it was built for, and scores from that window instead.
+
+The store stays the truth. Every write bumps its series' heads first
+(`store/heads.py`, one `bulk_write`), and the bump says for each series whether
+the window can be trusted:
+
+- the head still holds this instance's token (`MINE` `HELD`): nobody wrote since,
+  the window is the store's tail, no read (a warm push: bump + insert, 2 round trips);
+- otherwise the context is read as before (one `last_points_many` for the batch).
+  It is read up to the end of the series (the tail), so the window can be rebuilt
+  from it, then cut at the first point's time as `last_points` would be. A window
+  is rebuilt only from a complete read: one made when every write announced so
+  far has landed. That holds when the last bump before ours is older than
+  `SETTLE` (`SETTLED` `HELD`), when there was no head (`NEW`), or when this
+  instance has bumped every time since it last saw another writer more than
+  `SETTLE` ago. A head taken by another writer (`TAKEN`) means a write may still
+  be in flight: the context is read, the verdicts are those of the read, but no
+  window is kept until a later read is complete (cold: bump + read + insert, 3
+  round trips; taken: 4).
+
+The window is updated only after the insert succeeded, with the points inserted,
+and only when they come after it: a point at or before the window's last time
+(out of order, or a tie whose `_id` order is another writer's) keeps the token
+but drops the rows, so the next push reads. A failed insert drops the series'
+state: its head was bumped, so every instance, this one too, reads next time.
+A retrained or reloaded model (another object in the model cache, an eviction
+included) drops the state too, so `context_points` always matches.
+
+`STATE_ENTRIES` (PUSH_STATE_SERIES) bounds the windows kept (least recently
+used go first); 0 keeps none, but heads are still bumped so that other
+instances and the series catalogue see every write. A window's rows can outlive
+the store's retention (TTL) only for a series sampled less than once every
+retention / context_points (a day for 400 days and 438 points).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from metricwatch.detection.scoring import context_points, context_window, group_by_series
+from metricwatch.errors import StoreUnavailable
+from metricwatch.points import Point
+from metricwatch.store.base import SeriesData, StoredPoint, Window
+from metricwatch.store.heads import ANY, HELD, MINE, NEW, SETTLE, SETTLED, Claim, SeriesHeads
+
+if TYPE_CHECKING:
+    from metricwatch.detection.detector import Detector
+
+log = logging.getLogger(__name__)
+TAIL = datetime(9999, 1, 1, tzinfo=timezone.utc)  # a context read up to the series' end
+
+
+def stored_time(t: datetime) -> float:
+    """Epoch seconds of `t` as the store gives it back: BSON keeps milliseconds."""
+    return t.replace(microsecond=t.microsecond // 1000 * 1000).timestamp()
+
+
+def rows_until(rows: SeriesData, whole: bool, n: int, until: datetime) -> SeriesData | None:
+    """`last_points(n, until)` answered from the store's last rows of a series, or None when they cannot say."""
+    k = int(np.searchsorted(rows.timestamps, until.timestamp(), side="right"))
+    if k >= n:
+        return SeriesData(rows.timestamps[k - n:k], rows.values[k - n:k])
+    return SeriesData(rows.timestamps[:k], rows.values[:k]) if whole else None
+
+
+@dataclass(frozen=True)
+class SeriesState:
+    model: Any  # the model object the window was kept for: another one (retrained, reloaded) drops it
+    token: str  # the head this instance's last write of the series set
+    rows: SeriesData | None  # the store's last `context_points` rows; None: not known, read next time
+    whole: bool = False  # the store holds no older rows of the series than `rows`
+    doubt: datetime | None = None  # another writer may have bumped up to this time (None: never seen one)
+
+
+class States:
+    """Per-series states, least recently used dropped past `max_entries`; shared by a process's threads."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._states: OrderedDict[str, SeriesState] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, model: Any) -> SeriesState | None:
+        with self._lock:
+            state = self._states.get(key)
+            if state is not None and state.model is not model:
+                del self._states[key]
+                return None
+            return state
+
+    def put(self, key: str, state: SeriesState) -> None:
+        if self.max_entries <= 0:
+            return
+        with self._lock:
+            self._states[key] = state
+            self._states.move_to_end(key)
+            while len(self._states) > self.max_entries:
+                self._states.popitem(last=False)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._states.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
+@dataclass
+class _Series:
+    """One series of a write: what it is, how its head was claimed, and where its context comes from."""
+
+    key: str
+    indices: list[int]
+    first: Point
+    scored: tuple[list[int], Any, Any] | None  # (indices, watched, model) when a model scores it
+    n: int
+    state: SeriesState | None
+    claim: Claim
+    context: SeriesData | None = None
+    tail: SeriesData | None = None  # what a read gave: the store's last n rows
+    from_memory: bool = False
+    complete: bool = False  # a read now sees every write announced so far
+    doubt: datetime | None = None
+
+
+class WarmWriter:
+    def __init__(self, detector: Detector, heads: SeriesHeads, state_entries: int) -> None:
+        self.detector = detector
+        self.heads = heads
+        self.states = States(state_entries)
+
+    def write(self, points: Sequence[Point]) -> list[StoredPoint]:
+        d = self.detector
+        now, token = d.clock(), uuid.uuid4().hex
+        series = [self._series(points, key, indices) for key, indices in group_by_series(points).items()]
+        for s, outcome in zip(series, self.heads.bump([s.claim for s in series], token, now)):
+            self._judge(s, outcome, now)
+        self._read(series)
+        scored = [s for s in series if s.scored is not None]
+        verdicts = d.score_with(points, [s.scored for s in scored], [s.context for s in scored])  # type: ignore[misc]
+        stored = [StoredPoint(point=p, verdict=v) for p, v in zip(points, verdicts)]
+        if d.clock() - now > SETTLE / 4:  # announce the write again, so that it lands within SETTLE of its bump
+            now, token = d.clock(), uuid.uuid4().hex
+            self.heads.bump([Claim(s.key, s.first.name, s.first.labels, s.claim.last) for s in series], token, now)
+        try:
+            d.store.insert(stored)
+        except BaseException:
+            for s in series:
+                self.states.drop(s.key)
+            raise
+        for s in series:
+            self._remember(s, points, token)
+        return stored
+
+    def _series(self, points: Sequence[Point], key: str, indices: list[int]) -> _Series:
+        d, first = self.detector, points[indices[0]]
+        watched = d.catalog.get(first.name)
+        model = d.cache.get(d.object_name(watched, first.labels)) if watched else None
+        n = context_points(model) if model is not None else 0
+        state = self.states.get(key, model) if n > 0 else None
+        last = max(points[i].timestamp for i in indices)
+        if state is not None:
+            claim = Claim(key, first.name, first.labels, last, MINE, state.token)
+        else:
+            keep = n > 0 and self.states.max_entries > 0  # no window kept: no condition worth a second bump
+            claim = Claim(key, first.name, first.labels, last, SETTLED if keep else ANY)
+        scored = (indices, watched, model) if model is not None else None
+        return _Series(key, indices, first, scored, n, state, claim)
+
+    def _judge(self, s: _Series, outcome: str, now: datetime) -> None:
+        """From the bump's outcome: score from memory, or read (and whether that read is complete)."""
+        if s.scored is None:
+            return
+        if s.n == 0:
+            s.context = SeriesData(np.empty(0), np.empty(0))
+            return
+        if s.claim.mode == MINE and outcome == HELD:
+            assert s.state is not None
+            s.doubt = s.state.doubt
+            if s.state.rows is not None:
+                s.context = rows_until(s.state.rows, s.state.whole, s.n, s.first.timestamp)
+                s.from_memory = s.context is not None
+        elif s.claim.mode == SETTLED and outcome in (HELD, NEW):
+            s.doubt = None if outcome == NEW else now - SETTLE
+        else:  # taken by another writer, or a head that vanished under this instance's state
+            s.doubt = now
+        s.complete = s.doubt is None or s.doubt + SETTLE <= now
+
+    def _read(self, series: list[_Series]) -> None:
+        """One context read for every series memory cannot answer: the tail when a window may be kept."""
+        wanted = [s for s in series if s.scored is not None and s.context is None]
+        if not wanted:
+            return
+        keep = self.states.max_entries > 0
+        windows = []
+        for s in wanted:
+            w = context_window(s.scored[2], s.first)  # type: ignore[index]
+            windows.append(Window(w.name, w.labels, w.n, TAIL, w.since) if keep else w)
+        store = self.detector.store
+        try:
+            got = store.last_points_many(windows)
+            for s, rows in zip(wanted, got):
+                s.tail = rows if keep else None
+                s.context = rows_until(rows, len(rows) < s.n, s.n, s.first.timestamp) if keep else rows
+                if s.context is None:  # points older than the series' end: read up to their time
+                    s.context = store.last_points(s.first.name, s.first.labels, s.n, until=s.first.timestamp)
+        except StoreUnavailable:
+            raise
+        except Exception:
+            log.exception("reading the context of %d series failed; storing them without verdicts", len(wanted))
+            for s in wanted:
+                s.context = s.tail = None
+
+    def _remember(self, s: _Series, points: Sequence[Point], token: str) -> None:
+        """After the insert: the series' new window, when it is known to be the store's tail."""
+        if s.n == 0 or s.scored is None:
+            return
+        if s.from_memory:
+            base, whole = s.state.rows, s.state.whole  # type: ignore[union-attr]
+        elif s.complete and s.tail is not None:
+            base, whole = s.tail, len(s.tail) < s.n
+        else:
+            base, whole = None, False
+        ours = [points[i] for i in s.indices]
+        rows = None
+        if base is not None and (len(base) == 0 or base.timestamps[-1] < stored_time(ours[0].timestamp)):
+            ts = np.concatenate([base.timestamps, [stored_time(p.timestamp) for p in ours]])
+            values = np.concatenate([base.values, [p.value for p in ours]])
+            whole = whole and len(ts) <= s.n
+            rows = SeriesData(ts[-s.n:], values[-s.n:])
+        self.states.put(s.key, SeriesState(s.scored[2], token, rows, whole, s.doubt))

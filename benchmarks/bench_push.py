@@ -5,14 +5,18 @@ as the core issue specifies; prints its figures. Beside ours it times the
 original app's per-point path (load the joblib file from disk, build a
 one-row frame, sklearn `predict`) so the ratio is visible.
 
-    .venv/bin/python benchmarks/bench_push.py [--models sklearn_iforest,robust_zscore] [--series 100]
+    .venv/bin/python benchmarks/bench_push.py [--models sklearn_iforest,robust_zscore] [--series 1000]
 
-It also counts the store's round trips (calls on the MongoDB collection: find,
-aggregate, insert_many, distinct...) per push, and times a batch of `--series`
-points over as many series, each with its own (identical) model and a full
-context window of history. mongomock evaluates every query by scanning the
-whole collection in Python, so the time spent inside store calls is printed
-apart: on a server those are index reads, plus one network round trip each.
+It counts the store's round trips (calls on the MongoDB collections, the
+metrics and their series heads: find, insert_many, bulk_write...) per push.
+A warm instance that wrote a series last scores it from its window in memory
+(detection/warm.py): bump the heads + insert. With PUSH_STATE_SERIES=0 (the
+path before) each push reads its context as well. It times a batch of
+`--series` points over as many series, each with its own (identical) model,
+after the instance wrote their history (so it holds their windows).
+mongomock evaluates every query by scanning the collection in Python, so the
+time spent inside store calls is printed apart: on a server those are index
+reads and writes, plus one network round trip each.
 """
 
 from __future__ import annotations
@@ -38,7 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
 from metricwatch.api.push import push  # noqa: E402
 from metricwatch.config import load_settings  # noqa: E402
 from metricwatch.runtime import build_runtime  # noqa: E402
-from metricwatch.store import MongoMetricStore  # noqa: E402
+from metricwatch.points import Point  # noqa: E402
+from metricwatch.store import MongoMetricStore, StoredPoint  # noqa: E402
+from metricwatch.store.memory import adapt_mongomock  # noqa: E402
+
+adapt_mongomock()  # mongomock's bulk_write under the pymongo we pin, as make run's in-memory store
 
 HISTORY = 7 * 24 * 12  # 7 days of 5-minute points
 
@@ -47,19 +55,18 @@ def make_request(body: object) -> Request:
     return Request(EnvironBuilder(method="POST", json=body).get_environ())
 
 
-def trained_runtime(model: str, workdir: Path, store=None):
+def trained_runtime(model: str, workdir: Path, store=None, env: dict | None = None):
     watch = workdir / f"{model}.json"
     watch.write_text(json.dumps([{"name": "bench", "model": model}]))
     settings = load_settings({"MODEL_STORE_URL": f"file://{workdir / model}", "DETECTION_METRICS_PATH": str(watch),
-                              "MODEL_REFRESH_SECONDS": "60"}, dotenv=None)
+                              "MODEL_REFRESH_SECONDS": "60", **(env or {})}, dotenv=None)
     store = store or MongoMetricStore(mongomock.MongoClient(tz_aware=True).db.m)
     runtime = build_runtime(settings, store=store)  # plays the trainer's instance
     now = datetime.now(timezone.utc)
     rng = np.random.default_rng(0)
-    history = [{"name": "bench", "value": float(100 + 5 * rng.standard_normal()),
-                "timestamp": (now - timedelta(minutes=5 * (HISTORY - i))).isoformat()} for i in range(HISTORY)]
-    for i in range(0, HISTORY, 1000):
-        push(make_request(history[i:i + 1000]), runtime=runtime)
+    # Stored as it was before this run (no series head): the push instance below is the only writer it sees.
+    store.insert([StoredPoint(Point("bench", float(100 + 5 * rng.standard_normal()),
+                                    now - timedelta(minutes=5 * (HISTORY - i)))) for i in range(HISTORY)])
     summary = runtime.detector.train()
     assert summary.models, summary.to_dict()
     return build_runtime(settings, store=store)  # a push instance, cold until the warm-up
@@ -70,26 +77,53 @@ WRITES = ("insert_many", "insert_one", "bulk_write", "update_one", "update_many"
 
 
 class CountingCollection:
-    """Wraps the MongoDB collection: each call of a query or write method is one round trip."""
+    """Wraps a MongoDB collection: each call of a query or write method is one round trip."""
 
-    def __init__(self, collection) -> None:
-        self.collection, self.calls = collection, []
+    def __init__(self, collection, calls: list[str] | None = None, label: str = "") -> None:
+        self.collection, self.calls, self.label = collection, [] if calls is None else calls, label
+        self.ms = 0.0  # time inside those calls
 
     def __getattr__(self, name):
         attr = getattr(self.collection, name)
         if name in READS + WRITES:
             def counted(*args, **kwargs):
-                self.calls.append(name)
-                return attr(*args, **kwargs)
+                self.calls.append(name + self.label)
+                t0 = time.perf_counter()
+                try:
+                    return attr(*args, **kwargs)
+                finally:
+                    self.ms += (time.perf_counter() - t0) * 1e3
             return counted
         return attr
 
 
-class StoreTimer:
-    """Wraps the metric store: the time spent inside each of its calls (mongomock's own work, reads included)."""
+def count_heads(runtime, counting: CountingCollection) -> None:
+    """Count the series heads' round trips with the metrics' (the heads collection sits beside it)."""
+    heads = runtime.detector.warm.heads
+    heads.collection = CountingCollection(heads.collection, counting.calls, " (heads)")
 
-    def __init__(self, store) -> None:
-        self.store, self.ms = store, 0.0
+
+def time_stores(runtime) -> "StoreTimer":
+    """Time every call on the metric store and on the heads, into one timer."""
+    timer = StoreTimer(runtime.detector.store)
+    runtime.detector.store = timer
+    runtime.detector.warm.heads = StoreTimer(runtime.detector.warm.heads, timer)
+    return timer
+
+
+def untime_stores(runtime) -> None:
+    runtime.detector.store = runtime.detector.store.store
+    runtime.detector.warm.heads = runtime.detector.warm.heads.store
+
+
+class StoreTimer:
+    """Wraps a store: the time spent inside each of its calls (mongomock's own work, reads included).
+
+    `into`: another timer to add the time to (the metric store's and the heads' in one figure).
+    """
+
+    def __init__(self, store, into: "StoreTimer | None" = None) -> None:
+        self.store, self.ms, self.into = store, 0.0, into
 
     def __getattr__(self, name):
         attr = getattr(self.store, name)
@@ -101,7 +135,7 @@ class StoreTimer:
             try:
                 return attr(*args, **kwargs)
             finally:
-                self.ms += (time.perf_counter() - t0) * 1e3
+                (self.into or self).ms += (time.perf_counter() - t0) * 1e3
         return timed
 
 
@@ -122,15 +156,19 @@ class TimedStore:
             self.insert_ms.append((time.perf_counter() - t0) * 1e3)
 
 
-def time_calls(runtime, bodies: list[object]) -> list[float]:
+def time_calls(runtime, bodies: list[object], timer: "StoreTimer | None" = None) -> tuple[list[float], list[float]]:
+    """Wall time of each push, and the time inside store calls of each (when `timer` times the stores)."""
     requests = [make_request(b) for b in bodies]
-    out = []
+    out, inside = [], []
     for req in requests:
+        if timer is not None:
+            timer.ms = 0.0
         t0 = time.perf_counter()
         body, status, _ = push(req, runtime=runtime)
         out.append((time.perf_counter() - t0) * 1e3)
+        inside.append(timer.ms if timer is not None else 0.0)
         assert status == 201 and "anomaly" in json.loads(body)["points"][0], body[:300]
-    return out
+    return out, inside
 
 
 def context_read_ms(runtime, n: int = 10) -> list[float]:
@@ -150,12 +188,13 @@ def context_read_ms(runtime, n: int = 10) -> list[float]:
 
 
 def many_series_runtime(workdir: Path, series: int):
-    """`series` series of metric `many`, each with a copy of one trained robust_seasonal model and a full context
-    window of history (context_points + 2 points, 5 minutes apart), on a collection that counts round trips."""
+    """`series` series of metric `many`, each with a copy of one trained robust_seasonal model, on collections that
+    count round trips; the push instance wrote their history (context_points + 2 points, 5 minutes apart, in a
+    few batches), so it holds every series' window, as an instance that served them does."""
     counting = CountingCollection(mongomock.MongoClient(tz_aware=True).db.m)
     store = MongoMetricStore(counting)
     model = "robust_seasonal"
-    base = trained_runtime(model, workdir, store=store)
+    base = trained_runtime(model, workdir, store=MongoMetricStore(mongomock.MongoClient(tz_aware=True).db.m))
     watched = base.detector.catalog["bench"]
     source = base.detector.object_name(watched, {})
     trained = base.detector.models.load(source)[0]
@@ -165,18 +204,19 @@ def many_series_runtime(workdir: Path, series: int):
     settings = load_settings({"MODEL_STORE_URL": f"file://{workdir / 'many'}", "DETECTION_METRICS_PATH": str(watch),
                               "MODEL_REFRESH_SECONDS": "600"}, dotenv=None)
     runtime = build_runtime(settings, store=store)
+    count_heads(runtime, counting)
     now = datetime.now(timezone.utc) - timedelta(minutes=5)
     rng = np.random.default_rng(1)
-    from metricwatch.points import Point
-    from metricwatch.store.base import StoredPoint
-
-    docs = []
     for s in range(series):
-        labels = {"s": str(s)}
-        runtime.detector.models.save(runtime.detector.object_name(runtime.detector.catalog["many"], labels), trained)
-        docs += [StoredPoint(Point("many", float(100 + 5 * rng.standard_normal()), now - timedelta(minutes=5 * i),
-                                   labels)) for i in range(context + 2)]
-    store.insert(docs)
+        runtime.detector.models.save(runtime.detector.object_name(runtime.detector.catalog["many"], {"s": str(s)}),
+                                     trained)
+    ages = list(range(context + 1, -1, -1))  # in 5 minutes, oldest first
+    rounds = 10
+    for r in range(rounds):  # every series in each batch, in time order: the first is cold, the others warm
+        block = ages[r * len(ages) // rounds:(r + 1) * len(ages) // rounds]
+        runtime.detector.write([Point("many", float(100 + 5 * rng.standard_normal()), now - timedelta(minutes=5 * i),
+                                      {"s": str(s)}) for s in range(series) for i in block])
+    assert len(runtime.detector.warm.states) == series
     return runtime, counting, context
 
 
@@ -184,14 +224,24 @@ def many_point(s: int) -> dict:
     return {"name": "many", "labels": {"s": str(s)}, "value": 100.0 + (s % 7)}
 
 
-def time_many(runtime, counting, series: int, batches: int) -> tuple[list[float], list[float], list[int]]:
-    """Wall time, time inside store calls and round trips of each batch of one point per series."""
-    runtime.detector.store = timer = StoreTimer(runtime.detector.store)
-    wall, inside, trips = [], [], []
+def time_many(runtime, counting, series: int, batches: int):
+    """Wall time, time inside store calls, round trips and time in the models' scoring of each batch of one point
+    per series."""
+    timer = time_stores(runtime)
+    score_with, scoring = runtime.detector.score_with, [0.0]
+
+    def timed_scoring(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return score_with(*args, **kwargs)
+        finally:
+            scoring[0] += (time.perf_counter() - t0) * 1e3
+    runtime.detector.score_with = timed_scoring
+    wall, inside, trips, models = [], [], [], []
     try:
-        for b in range(batches + 1):  # the first batch loads the models: a warm-up, not counted
+        for b in range(batches + 1):  # the first batch is a warm-up, not counted
             req = make_request([many_point(s) for s in range(series)])
-            timer.ms, before = 0.0, len(counting.calls)
+            timer.ms, scoring[0], before = 0.0, 0.0, len(counting.calls)
             t0 = time.perf_counter()
             body, status, _ = push(req, runtime=runtime)
             elapsed = (time.perf_counter() - t0) * 1e3
@@ -200,10 +250,12 @@ def time_many(runtime, counting, series: int, batches: int) -> tuple[list[float]
             if b:
                 wall.append(elapsed)
                 inside.append(timer.ms)
+                models.append(scoring[0])
                 trips.append(len(counting.calls) - before)
     finally:
-        runtime.detector.store = timer.store
-    return wall, inside, trips
+        untime_stores(runtime)
+        del runtime.detector.score_with
+    return wall, inside, trips, models
 
 
 def point(i: int) -> dict:
@@ -242,14 +294,36 @@ def summarise(label: str, ms: list[float], per: int = 1) -> str:
     return f"{label:<52} median {med:8.3f} ms   p95 {p95:8.3f} ms   per point {med / per * 1e3:8.1f} µs"
 
 
+def single_pushes(model: str, workdir: Path, n: int, env: dict | None = None):
+    """A warm instance's pushes of 1 point: wall times, times inside store calls, round trips and their kinds."""
+    counting = CountingCollection(mongomock.MongoClient(tz_aware=True).db.m)
+    runtime = trained_runtime(model, workdir, store=MongoMetricStore(counting), env=env)
+    count_heads(runtime, counting)
+    time_calls(runtime, [point(i) for i in range(20)])  # warm up: model cached, window kept
+    incidents = runtime.alerts.incidents = CountingCollection(runtime.alerts.incidents, label=" (incidents)")
+    timer = time_stores(runtime)
+    before = len(counting.calls)
+    wall, inside = time_calls(runtime, [point(i) for i in range(n)], timer)
+    untime_stores(runtime)
+    calls = counting.calls[before:]
+    tracked = f"{len(incidents.calls) / n:.2f} ({', '.join(sorted(set(incidents.calls)))}), {incidents.ms / n:.3f} ms"
+    return runtime, wall, inside, len(calls) / n, ", ".join(sorted(set(calls))), tracked
+
+
+def print_single(label: str, wall: list[float], inside: list[float], trips: float, kinds: str, tracked: str) -> None:
+    print(summarise(f"{label}: warm push, 1 point", wall) + f"   round trips {trips:.2f} ({kinds})")
+    print(summarise("  of which inside store calls (mongomock)", inside))
+    print(summarise("  the rest: the handler's own work", [w - i for w, i in zip(wall, inside)]))
+    print(f"{'':<52} incident tracking (alerting, in the rest): round trips {tracked} a push")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="sklearn_iforest,robust_zscore,robust_seasonal")
     parser.add_argument("--single", type=int, default=500)
     parser.add_argument("--batches", type=int, default=20)
-    parser.add_argument("--series", type=int, default=100,
-                        help="series of the many-series batch (0: skip it); 1000 takes tens of minutes on mongomock")
-    parser.add_argument("--series-batches", type=int, default=3)
+    parser.add_argument("--series", type=int, default=1000, help="series of the many-series batch (0: skip it)")
+    parser.add_argument("--series-batches", type=int, default=5)
     args = parser.parse_args()
     print(f"# push benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
           f"Python {platform.python_version()}, in-process handler, mongomock store, file model store")
@@ -257,33 +331,33 @@ def main() -> None:
         workdir = Path(tmp)
         singles: dict[str, float] = {}
         for model in args.models.split(","):
-            counting = CountingCollection(mongomock.MongoClient(tz_aware=True).db.m)
-            runtime = trained_runtime(model, workdir, store=MongoMetricStore(counting))
-            time_calls(runtime, [point(i) for i in range(20)])  # warm up: model now cached
-            before = len(counting.calls)
-            single = time_calls(runtime, [point(i) for i in range(args.single)])
-            trips = (len(counting.calls) - before) / args.single
-            kinds = sorted(set(counting.calls[before:]))
-            runtime.detector.store = timed = TimedStore(runtime.detector.store)
-            batch = time_calls(runtime, [[point(i) for i in range(1000)] for _ in range(args.batches)])
-            runtime.detector.store = timed.store
+            runtime, single, inside, trips, kinds, tracked = single_pushes(model, workdir, args.single)
             singles[model] = statistics.median(single)
-            print(summarise(f"{model}: warm push, 1 point", single) + f"   round trips {trips:.2f} ({', '.join(kinds)})")
+            print_single(model, single, inside, trips, kinds, tracked)
+            runtime.detector.store = timed = TimedStore(runtime.detector.store)
+            batch, _ = time_calls(runtime, [[point(i) for i in range(1000)] for _ in range(args.batches)])
+            runtime.detector.store = timed.store
             print(summarise(f"{model}: warm push, batch of 1000 points", batch, per=1000))
             print(summarise(f"{model}:   of which the store's insert_many (mongomock)", timed.insert_ms, per=1000))
             print(f"{'':<52} model downloads+unpickles in all: {runtime.detector.cache.loads} (warm-up)")
-            context = context_read_ms(runtime)
-            if runtime.detector.cache.get(runtime.detector.object_name(runtime.detector.catalog["bench"], {})).context_points:
-                print(summarise(f"{model}: of which the context read (store)", context))
+            name = runtime.detector.object_name(runtime.detector.catalog["bench"], {})
+            if runtime.detector.cache.get(name).context_points:
+                _, single, inside, trips, kinds, tracked = single_pushes(model, workdir, args.single // 5,
+                                                                         env={"PUSH_STATE_SERIES": "0"})
+                print_single(f"{model}, no window (PUSH_STATE_SERIES=0)", single, inside, trips, kinds, tracked)
+                print(summarise(f"{model}: of which the context read (store)", context_read_ms(runtime)))
         if args.series:
             runtime, counting, context = many_series_runtime(workdir, args.series)
-            wall, inside, trips = time_many(runtime, counting, args.series, args.series_batches)
-            label = f"robust_seasonal: batch of {args.series} points over {args.series} series"
+            wall, inside, trips, models = time_many(runtime, counting, args.series, args.series_batches)
+            label = f"robust_seasonal: warm batch of {args.series} points over {args.series} series"
             print(summarise(label, wall, per=args.series) + f"   round trips {statistics.median(trips):.0f}")
             print(summarise(f"  of which inside store calls (mongomock, {context + 2} pts/series)", inside,
                             per=args.series))
             print(summarise("  the rest: the handler's own work", [w - i for w, i in zip(wall, inside)],
                             per=args.series))
+            print(summarise(f"    of which the models' score calls ({args.series})", models, per=args.series))
+            print(summarise("    and all else (parsing, windows, incidents, answer)",
+                            [w - i - m for w, i, m in zip(wall, inside, models)], per=args.series))
         orig = original_style(workdir, None, 100)
         print(summarise("original-style per point (load+frame+predict)", orig))
         for model, ours in singles.items():

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from metricwatch.detection.dispatch import Dispatched, ShardDispatcher
 from metricwatch.detection.shards import ShardPlan, Shard, cut, plan, series_bytes
-from metricwatch.detection.training import TrainSummary
+from metricwatch.detection.training import Series, TrainSummary
 
 if TYPE_CHECKING:
     from metricwatch.detection.detector import Detector
@@ -82,7 +82,7 @@ def train_shard(detector: Detector, shard: Shard, time_budget: float, workers: i
     return detector.train_listed(shard.series, trained_since=shard.run, time_budget=time_budget, workers=workers)
 
 
-def _not_done(detector: Detector, listing: list, shards: list[Shard], since: datetime,
+def _not_done(detector: Detector, listing: list[Series], shards: list[Shard], since: datetime,
               summary: TrainSummary) -> list[Shard]:
     """The shards with a series not trained since `since` (a retry of the run); the trained ones counted."""
     stale = {(w.name, tuple(labels.items())) for w, labels in detector.stalest_first(listing, since, summary)}

@@ -363,3 +363,18 @@ def test_every_write_announces_its_series_with_their_latest_time_a_catalogue_of_
     seen = a.warm.heads.seen("latency", NOW - timedelta(hours=1))
     assert {labels["user"]: last for labels, last in seen.values()} == {"u0": NOW, "u1": NOW - timedelta(minutes=1)}
     assert list(a.warm.heads.seen("other", NOW).values()) == [({"k": "v"}, NOW)]
+
+
+def test_a_bump_tells_each_series_apart_in_one_round_trip_on_mongomock_and_on_a_live_server(store):
+    """The server-only part: a failed condition collides on `_id` (TAKEN), a missing head is inserted (NEW)."""
+    from metricwatch.store.heads import ANY, HELD, MINE, NEW, SETTLED, TAKEN, Claim, open_heads
+
+    heads = open_heads(store, 0)
+    claim = lambda key, mode=ANY, expect=None: Claim(key, "cpu", {"k": key}, NOW, mode, expect)
+    assert heads.bump([claim("a"), claim("b")], "t1", NOW) == [NEW, NEW]
+    soon, later = NOW + timedelta(seconds=10), NOW + SETTLE + timedelta(seconds=1)
+    assert heads.bump([claim("a", MINE, "t1"), claim("b", MINE, "zz"), claim("c", SETTLED)], "t2", soon) == [
+        HELD, TAKEN, NEW]
+    assert heads.bump([claim("a", SETTLED), claim("b", MINE, "t2")], "t3", soon) == [TAKEN, HELD]
+    assert heads.bump([claim("a", SETTLED)], "t4", later + timedelta(seconds=10)) == [HELD]
+    assert {d["_id"]: d["w"] for d in heads.collection.find()} == {"a": "t4", "b": "t3", "c": "t2"}  # all bumped

@@ -192,7 +192,7 @@ def make_series(kind: str, klass: str, magnitude: str, rng: np.random.Generator)
     """(timestamps, values, [(start, end)] label windows in epoch seconds) for one series."""
     if kind == "irregular":
         gaps = rng.uniform(60, 540, int(DAYS * DAY / 60))
-        ts = START + np.cumsum(gaps)
+        ts = np.round(START + np.cumsum(gaps))  # whole seconds, as the CSV writes them and the windows are judged
         ts = ts[ts < START + DAYS * DAY]
         for _ in range(3):  # a few gaps of 1-6 hours
             at = rng.uniform(START + DAY, START + DAYS * DAY - DAY)

@@ -254,10 +254,10 @@ SETTINGS: tuple[Setting, ...] = (
             "models are ~0.8 MiB each: lower it to ~200 for them. A warning with a count is logged when series "
             "are evicted and reloaded within MODEL_REFRESH_SECONDS (the cache is too small for the instance's series).",
             _positive_int),
-    # A window of robust_seasonal's 438 context points is two float64 arrays, ~7 KiB: 10,000 series are
-    # ~70 MiB beside the model cache's ~90 MiB, within the push and collector functions' 1 GiB.
+    # A window of robust_seasonal's 576 context points is two float64 arrays, ~9 KiB: 10,000 series are
+    # ~90 MiB beside the model cache's ~90 MiB, within the push and collector functions' 1 GiB.
     Setting("PUSH_STATE_SERIES", "10000",
-            "How many series a warm instance keeps the recent window of (the model's context points, ~7 KiB "
+            "How many series a warm instance keeps the recent window of (the model's context points, ~9 KiB "
             "each for robust_seasonal), so that a push of a series this instance wrote last is scored without "
             "reading its history (least recently used go first). 0 keeps none: every push reads its context. "
             "Either way each write bumps its series' head in the <metrics collection>_heads collection.",

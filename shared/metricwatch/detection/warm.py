@@ -1,6 +1,6 @@
 """A write scored from the instance's own recent window of each series, when the store says it is fresh.
 
-A model that wants context (`context_points`, 438 for `robust_seasonal`) is given
+A model that wants context (`context_points`, 576 for `robust_seasonal`) is given
 the series' last points before the new ones. Reading them costs a round trip and
 hundreds of documents per push. An instance that wrote a series last already
 knows them: it keeps, per series, the last `context_points` rows as the store
@@ -37,7 +37,7 @@ included) drops the state too, so `context_points` always matches.
 used go first); 0 keeps none, but heads are still bumped so that other
 instances and the series catalogue see every write. A window's rows can outlive
 the store's retention (TTL) only for a series sampled less than once every
-retention / context_points (a day for 400 days and 438 points).
+retention / context_points (a day for 400 days and 576 points).
 """
 
 from __future__ import annotations

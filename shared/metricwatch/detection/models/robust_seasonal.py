@@ -50,6 +50,7 @@ import numpy as np
 
 from metricwatch.detection.models.accepted import Accepted, build, episodes
 from metricwatch.detection.models.base import OUTLIER, Scores, verdicts
+from metricwatch.detection.models.counts import from_even, looks_like_counts, to_even
 from metricwatch.detection.models.daily_scale import fit_hour_scales, hours
 from metricwatch.detection.models.rolling import (
     lagged, robust_spread, run_lengths, sampling_step, trailing_max, trailing_mean, trailing_median)
@@ -59,8 +60,10 @@ from metricwatch.detection.models.tail import Tail, fit_tail
 from metricwatch.errors import ModelError
 
 SEASONALITIES = ("auto", "none", "daily", "weekly", "weekday")
+NOISES = ("auto", "normal", "counts")  # counts: judged on the Anscombe scale (`counts.py`); auto: when the data are
 STUCK_WEIGHT = 1.5  # a stuck value is a step to 1.5x the alert level: it fires once, when the run gets too long
 MEASURES = ("far_from_expected", "jump", "sustained_shift")  # the reasons, in the order `surprise` measures them
+MIN_ROWS_PER_WINDOW = 10  # a long shift window is used when training has this many times its reach in rows
 TOLERANCE_SD = 2.0  # noise standard deviations two readings of the same accepted event may differ by
 ACCEPTED = "accepted"  # `silenced` of a row the memory of not_anomaly feedback kept below the alert level
 
@@ -75,7 +78,7 @@ class Surprise:
 
     logp: np.ndarray  # log10 tail probability, <= 0: the rarest measure, after the time-of-day cap
     expected: np.ndarray
-    measures: np.ndarray  # (3, n): log10 p of each of MEASURES, after the accepted memory
+    measures: np.ndarray  # (3 + long shift windows, n): log10 p of each measure, after the accepted memory
     stuck: np.ndarray  # rows in a run of equal values long enough to be a surprise
     stuck_logp: float  # the rarity a stuck value is given
     accepted_rows: np.ndarray | None = None  # rows the accepted memory lowered (None: none)
@@ -92,8 +95,21 @@ class Surprise:
         for i in np.flatnonzero(flagged):
             row = start + i
             rarest = int(np.argmin(self.measures[:, row]))
-            out[i] = "stuck" if self.stuck[row] and self.logp[row] == self.stuck_logp else MEASURES[rarest]
+            out[i] = "stuck" if self.stuck[row] and self.logp[row] == self.stuck_logp else \
+                MEASURES[min(rarest, len(MEASURES) - 1)]
         return out
+
+
+def _held(mean: np.ndarray, before: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """A long window's shift: its mean against the level before it, where the level a window earlier
+    agrees (the smaller of the two, same sign; 0 otherwise).
+
+    A recovery is no shift: after a drop the level just before the window is the drop's, and the
+    window's return to normal would read as a rise for a whole window; against the level from
+    before the drop it reads as nothing.
+    """
+    a, b = mean - before, mean - earlier
+    return np.where(np.sign(a) == np.sign(b), np.sign(a) * np.minimum(np.abs(a), np.abs(b)), 0.0)
 
 
 def _away(size: np.ndarray) -> np.ndarray:
@@ -111,9 +127,18 @@ class RobustSeasonalModel:
                  stuck_factor: float = 4.0,
                  min_stuck: int = 6, band_z: float = 4.0, max_digits: float = 12.0,
                  alert_digits: float = 4.0, shift_window: int = 6, shift_discount: float = 1.0,
-                 quiet_points: int = 12, recurring_days: int = 3, accepted_anywhere_after: int = 1) -> None:
+                 quiet_points: int = 12, recurring_days: int = 3, accepted_anywhere_after: int = 1,
+                 noise: str = "auto", long_shift_windows: tuple[int, ...] | list[int] = (24, 72),
+                 long_shift_discount: float = 1.5) -> None:
         if seasonality not in SEASONALITIES:
             raise ValueError(f"seasonality must be one of {SEASONALITIES}")
+        if noise not in NOISES:
+            raise ValueError(f"noise must be one of {NOISES}")
+        long_shift_windows = tuple(long_shift_windows)
+        if not long_shift_discount >= 0:
+            raise ValueError("long_shift_discount must be >= 0")
+        if not all(isinstance(w, int) and not isinstance(w, bool) and w > shift_window for w in long_shift_windows):
+            raise ValueError("long_shift_windows must be whole numbers of rows, each larger than shift_window")
         if level_window < 2 or shift_window < 1 or quiet_points < 0 or recurring_days < 0 or accepted_anywhere_after < 0 \
                 or refractory_hours < 0 or max_refractory < 0 or min_stuck < 2 \
                 or not 0.5 <= tail_quantile < 1 or not 0 < alert_digits <= max_digits or not band_z > 0 \
@@ -139,7 +164,13 @@ class RobustSeasonalModel:
         self.quiet_points = quiet_points
         self.recurring_days = recurring_days
         self.accepted_anywhere_after = accepted_anywhere_after
-        self.context_points = level_window + shift_window + max(max_refractory, quiet_points)
+        self.noise = noise
+        self.long_shift_windows = long_shift_windows
+        self.long_shift_discount = long_shift_discount
+        self._long: tuple[int, ...] = long_shift_windows  # the windows training had the rows for (set at fit)
+        self._counts = False  # set at fit: values judged on the Anscombe scale
+        reach = max((shift_window, *(2 * w for w in long_shift_windows)))  # a long window looks back two windows
+        self.context_points = level_window + reach + max(max_refractory, quiet_points)
         self._profile: Profile = FLAT
         self._scales = (1.0, 1.0, 1.0)  # residual, jump, shift
         self._tails: tuple[Tail, Tail, Tail] | None = None
@@ -160,10 +191,19 @@ class RobustSeasonalModel:
         state.setdefault("_step", 0.0)
         state.setdefault("_train_days", 0)
         state.setdefault("_trained_from", 0.0)
+        state.setdefault("noise", "normal")
+        state.setdefault("_counts", False)
+        state.setdefault("long_shift_windows", ())
+        state.setdefault("long_shift_discount", 0.0)
+        state.setdefault("_long", ())
         self.__dict__.update(state)
 
+    def _even(self, values: np.ndarray) -> np.ndarray:
+        """The values on the scale the model judges them: counts on the Anscombe scale, others as they are."""
+        return to_even(values) if self._counts else values
+
     def _deviations(self, timestamps: np.ndarray, values: np.ndarray,
-                    seasonal: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+                    seasonal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
         """Expected value, residual, de-seasonalised jump and shift of every row, from earlier rows only.
 
         The residual is in units of its hour's noise (`daily_scale.py`). The
@@ -175,8 +215,10 @@ class RobustSeasonalModel:
             seasonal = self._profile.at(timestamps)
         y = values - seasonal
         level = trailing_median(y, self.level_window)
-        shift = trailing_mean(y, self.shift_window) - lagged(level, self.shift_window - 1)
-        return seasonal + level, (y - level) / self._hour_scale(timestamps), np.diff(y, prepend=y[:1]), shift
+        shifts = [trailing_mean(y, self.shift_window) - lagged(level, self.shift_window - 1)]
+        for w in self._long:
+            shifts.append(_held(trailing_mean(y, w), lagged(level, w - 1), lagged(level, 2 * w - 1)))
+        return seasonal + level, (y - level) / self._hour_scale(timestamps), np.diff(y, prepend=y[:1]), shifts
 
     def _hour_scale(self, timestamps: np.ndarray) -> np.ndarray | float:
         return 1.0 if self._hour_scales is None else self._hour_scales[hours(timestamps)]
@@ -194,15 +236,19 @@ class RobustSeasonalModel:
             raise ModelError(f"need at least {need} points to train, got {len(x)}")
         if not (np.isfinite(x).all() and np.isfinite(ts).all()):
             raise ModelError("training data holds non-finite values or timestamps")
+        self._counts = self.noise == "counts" or (self.noise == "auto" and looks_like_counts(x))
+        x = self._even(x)
+        self._long = tuple(w for w in self.long_shift_windows if len(x) >= MIN_ROWS_PER_WINDOW * (self.level_window + 2 * w))
         self._profile = fit_profile(ts, x, self.seasonality, self.min_seasonal_gain)
         seasonal = held_out(ts, x, self._profile)
         self._hour_scales = None
-        _, resid, jump, shift = self._deviations(ts, x, seasonal)
+        _, resid, jump, shifts = self._deviations(ts, x, seasonal)
         if self._profile is not FLAT:  # a time-of-day pattern in the level: look for one in the noise
             self._hour_scales = fit_hour_scales(ts[self.level_window:], resid[self.level_window:])
             resid = resid / self._hour_scale(ts)
         warm = self.level_window + self.shift_window
-        deviations = (resid[self.level_window:], jump[1:], shift[warm:])
+        deviations = (resid[self.level_window:], jump[1:],
+                      *(d[self.level_window + w:] for d, w in zip(shifts, (self.shift_window, *(2 * w for w in self._long)))))
         floor = 1e-6 * max(float(np.median(np.abs(x))), 1e-9)
         self._scales = tuple(robust_spread(d, floor) for d in deviations)
         self._tails = tuple(fit_tail(np.abs(d) / s, self.tail_quantile) for d, s in zip(deviations, self._scales))
@@ -229,7 +275,7 @@ class RobustSeasonalModel:
         """
         if self._tails is None:
             raise ModelError("model is not trained")
-        ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
+        ts, x = np.asarray(timestamps, np.float64), self._even(np.asarray(values, np.float64))
         accepted = np.asarray(accepted, dtype=bool).copy()
         accepted[:self.level_window + self.shift_window] = False  # warm-up rows measure nothing
         if not accepted.any():
@@ -245,16 +291,29 @@ class RobustSeasonalModel:
 
     def _measures(self, timestamps: np.ndarray, values: np.ndarray,
                   seasonal: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Expected value, direction (above expected) and log10 p of each of MEASURES (3, n), for every row."""
+        """Expected value, direction and log10 p of each measure ((3 + long windows, n)), for every row.
+
+        The direction is the sign of the residual, or of the shift when a shift is the rarest measure:
+        a drop that the level has followed can leave the row itself above it.
+        """
         if self._tails is None:
             raise ModelError("model is not trained")
-        expected, resid, jump, shift = self._deviations(timestamps, values, seasonal)
+        expected, resid, jump, shifts = self._deviations(timestamps, values, seasonal)
+        measures = np.empty((2 + len(shifts), len(resid)))
+        size = np.abs(resid)
+        measures[0] = self._tails[0].log10_p(size / self._scales[0])
+        measures[1] = np.where(_away(size), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0)
+        discount = (self.shift_discount, *[self.shift_discount + self.long_shift_discount] * (len(shifts) - 1))
+        for k, shift in enumerate(shifts, start=2):
+            size = np.abs(shift)
+            measures[k] = np.where(_away(size), self._tails[k].log10_p(size / self._scales[k]) + discount[k - 2], 0.0)
+        for k, w in enumerate(self._long, start=3):  # a window that reaches before the data measures padding
+            measures[k, :self.level_window + 2 * w] = 0.0
         upward = resid >= 0
-        resid, shift = np.abs(resid), np.abs(shift)
-        measures = np.empty((len(MEASURES), len(resid)))
-        measures[0] = self._tails[0].log10_p(resid / self._scales[0])
-        measures[1] = np.where(_away(resid), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0)
-        measures[2] = np.where(_away(shift), self._tails[2].log10_p(shift / self._scales[2]) + self.shift_discount, 0.0)
+        if len(shifts) > 1:  # the long windows: a drop the level followed
+            rarest = np.argmin(measures, axis=0)
+            for k, shift in enumerate(shifts[1:], start=3):
+                upward = np.where(rarest == k, shift >= 0, upward)
         return expected, upward, measures
 
     def _capped(self, timestamps: np.ndarray, logp: np.ndarray, upward: np.ndarray, stuck: np.ndarray) -> np.ndarray:
@@ -274,8 +333,7 @@ class RobustSeasonalModel:
         """
         expected, upward, measures = self._measures(timestamps, values, seasonal)
         stuck = run_lengths(values) >= self._stuck_limit
-        rarest = np.minimum(measures[0], measures[1])
-        np.minimum(rarest, measures[2], out=rarest)
+        rarest = measures.min(axis=0)
         logp = self._capped(timestamps, np.minimum(rarest, 0.0), upward, stuck)
         rows = unaccepted = None
         if self._accepted is not None:  # a second cap beside the time of day's: the row counts by the smaller
@@ -286,7 +344,7 @@ class RobustSeasonalModel:
         return Surprise(logp, expected, measures, stuck, -STUCK_WEIGHT * self.alert_digits, rows, unaccepted)
 
     def score(self, timestamps: np.ndarray, values: np.ndarray, start: int = 0) -> Scores:
-        ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
+        ts, x = np.asarray(timestamps, np.float64), self._even(np.asarray(values, np.float64))
         surprise = self.surprise(ts, x)
         logp, expected = surprise.logp, surprise.expected
         raw = np.clip(-logp / self.max_digits, 0.0, 1.0)
@@ -307,5 +365,8 @@ class RobustSeasonalModel:
             if rows:
                 why = np.full(len(score), None, dtype=object) if why is None else why
                 why[rows] = ACCEPTED
-        return Scores(score=score, anomaly=anomaly, expected=exp, lower=exp - half, upper=exp + half,
+        lower, upper = exp - half, exp + half
+        if self._counts:  # the expected count and band a person reads
+            exp, lower, upper = from_even(exp), from_even(lower), from_even(upper)
+        return Scores(score=score, anomaly=anomaly, expected=exp, lower=lower, upper=upper,
                       reason=surprise.reasons(anomaly == OUTLIER, start), silenced=why)

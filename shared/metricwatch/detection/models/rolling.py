@@ -51,15 +51,13 @@ def trailing_max(x: np.ndarray, width: int, start: int = 0) -> np.ndarray:
 def trailing_mean(x: np.ndarray, width: int) -> np.ndarray:
     """Mean of each row and the `width - 1` rows before it.
 
-    Summed window by window, not as a difference of running sums: after one
-    huge value (a counter wrapping to 1e19) a running sum loses every later
-    row to cancellation.
+    Summed window by window (np.convolve's direct sum, in C), not as a
+    difference of running sums: after one huge value (a counter wrapping to
+    1e19) a running sum loses every later row to cancellation.
     """
-    padded, n = _padded(x, width), len(x)
-    total = padded[1:n + 1].copy()
-    for k in range(2, width + 1):
-        total += padded[k:n + k]
-    return total / width
+    if len(x) == 0:
+        return np.empty(0)
+    return np.convolve(_padded(x, width)[1:], np.ones(width), "valid")[:len(x)] / width
 
 
 def lagged(x: np.ndarray, rows: int) -> np.ndarray:

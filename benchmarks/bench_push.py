@@ -317,6 +317,40 @@ def print_single(label: str, wall: list[float], inside: list[float], trips: floa
     print(f"{'':<52} incident tracking (alerting, in the rest): round trips {tracked} a push")
 
 
+class SlowBucket:
+    """A model store whose every call waits `delay` seconds first: a bucket's round trip (no GCS here)."""
+
+    def __init__(self, store, delay: float) -> None:
+        self.store, self.delay = store, delay
+
+    def version(self, name):
+        time.sleep(self.delay)
+        return self.store.version(name)
+
+    def load(self, name):
+        time.sleep(self.delay)
+        return self.store.load(name)
+
+
+def cold_fetch(workdir: Path, models: int, delay_ms: float) -> None:
+    """A cold instance's first batch over `models` series: their models fetched one by one, then at once."""
+    from metricwatch.modelstore.cache import FETCH_WORKERS, ModelCache, dumps
+    from metricwatch.modelstore.local import FileModelStore
+
+    store = FileModelStore(workdir / "cold-models")
+    blob = dumps({"a model": 1})
+    names = [f"requests_robust_seasonal_svc-{k}.joblib" for k in range(models)]
+    for name in names:
+        store.save(name, blob)
+    for label, fetch in (("one by one (get)", lambda c: [c.get(n) for n in names]),
+                         (f"at once (prefetch, {FETCH_WORKERS} at a time)", lambda c: c.prefetch(names))):
+        cache = ModelCache(SlowBucket(store, delay_ms / 1000.0), refresh_seconds=600, max_entries=models)
+        started = time.perf_counter()
+        fetch(cache)
+        print(f"cold instance, models of {models} series, bucket round trip {delay_ms:g} ms (injected), "
+              f"{label}: {time.perf_counter() - started:.2f} s, {cache.loads} loads")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="sklearn_iforest,robust_zscore,robust_seasonal")
@@ -324,6 +358,8 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--series", type=int, default=1000, help="series of the many-series batch (0: skip it)")
     parser.add_argument("--series-batches", type=int, default=5)
+    parser.add_argument("--cold-models", type=int, default=500, help="series of the cold instance's batch (0: skip)")
+    parser.add_argument("--bucket-ms", type=float, default=20.0, help="delay injected into each bucket call")
     args = parser.parse_args()
     print(f"# push benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
           f"Python {platform.python_version()}, in-process handler, mongomock store, file model store")
@@ -358,6 +394,8 @@ def main() -> None:
             print(summarise(f"    of which the models' score calls ({args.series})", models, per=args.series))
             print(summarise("    and all else (parsing, windows, incidents, answer)",
                             [w - i - m for w, i, m in zip(wall, inside, models)], per=args.series))
+        if args.cold_models:
+            cold_fetch(workdir, args.cold_models, args.bucket_ms)
         orig = original_style(workdir, None, 100)
         print(summarise("original-style per point (load+frame+predict)", orig))
         for model, ours in singles.items():

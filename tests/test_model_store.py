@@ -102,3 +102,63 @@ def test_a_bad_model_store_url_is_a_config_error(url, says):
 def test_file_urls_may_be_absolute_or_relative(tmp_path):
     assert open_model_store(f"file://{tmp_path}").root == tmp_path
     assert str(open_model_store("file://.data/models").root) == ".data/models"
+
+
+# -- a cold instance's batch: its models fetched at once ---------------------------------------------
+
+class InFlight:
+    """A model store that counts how many of its calls run at the same time."""
+
+    def __init__(self, store, pause: float = 0.02) -> None:
+        import threading
+
+        self.store, self.pause, self.now, self.peak, self.lock = store, pause, 0, 0, threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def _timed(self, call, *args):
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            time.sleep(self.pause)  # a bucket round trip
+            return call(*args)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+    def version(self, name):
+        return self._timed(self.store.version, name)
+
+    def load(self, name):
+        return self._timed(self.store.load, name)
+
+
+def test_a_batch_over_many_series_fetches_their_models_at_once_with_the_same_result(model_store):
+    from metricwatch.modelstore.cache import FETCH_WORKERS, ModelCache, dumps
+
+    names = [f"requests_robust_seasonal_svc-{k}.joblib" for k in range(40)]
+    for k, name in enumerate(names[:30]):  # 10 series have no model yet
+        model_store.save(name, dumps({"series": k}))
+    slow = InFlight(model_store)
+    cold = ModelCache(slow, refresh_seconds=60)
+    assert cold.prefetch(names + names[:5]) == 40  # each series once
+    assert 1 < slow.peak <= FETCH_WORKERS and cold.loads == 30
+    one_by_one = ModelCache(model_store, refresh_seconds=60)
+    assert [cold.get(n) for n in names] == [one_by_one.get(n) for n in names]
+    assert cold.loads == 30  # the gets found them fetched
+    assert cold.prefetch(names) == 0  # all fresh: nothing to fetch
+
+
+def test_a_model_that_cannot_be_fetched_leaves_the_others_of_the_batch_their_models(tmp_path, caplog):
+    from metricwatch.modelstore.cache import ModelCache, dumps
+
+    store = FileModelStore(tmp_path / "models")
+    store.save("a.joblib", dumps("A"))
+    store.save("b.joblib", b"not a pickle")
+    store.save("c.joblib", dumps("C"))
+    cache = ModelCache(store, refresh_seconds=60)
+    cache.prefetch(["a.joblib", "b.joblib", "c.joblib"])
+    assert [cache.get(n) for n in ("a.joblib", "b.joblib", "c.joblib")] == ["A", None, "C"]
+    assert "b.joblib" in caplog.text

@@ -267,8 +267,14 @@ class Detector:
         self.store.insert(stored)
         return stored
 
+    def prefetch_models(self, points: Sequence[Point]) -> None:
+        """Fetch the batch's models that are not in memory at once, not one round trip after another."""
+        names = [self.object_name(self.catalog[p.name], p.labels) for p in points if p.name in self.catalog]
+        self.cache.prefetch(names)
+
     def models_of(self, points: Sequence[Point]) -> list[Scored]:
         """(indices in time order, watched metric, model) of each series of the batch that has a model."""
+        self.prefetch_models(points)
         scored: list[Scored] = []
         for indices in group_by_series(points).values():
             first = points[indices[0]]

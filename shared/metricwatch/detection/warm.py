@@ -147,6 +147,7 @@ class WarmWriter:
     def write(self, points: Sequence[Point]) -> list[StoredPoint]:
         d = self.detector
         now, token = d.clock(), uuid.uuid4().hex
+        d.prefetch_models(points)
         series = [self._series(points, key, indices) for key, indices in group_by_series(points).items()]
         for s, outcome in zip(series, self.heads.bump([s.claim for s in series], token, now)):
             self._judge(s, outcome, now)

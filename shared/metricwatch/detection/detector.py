@@ -269,8 +269,8 @@ class Detector:
 
     def prefetch_models(self, points: Sequence[Point]) -> None:
         """Fetch the batch's models that are not in memory at once, not one round trip after another."""
-        names = [self.object_name(self.catalog[p.name], p.labels) for p in points if p.name in self.catalog]
-        self.cache.prefetch(names)
+        firsts = {p.series: p for p in points if p.name in self.catalog}.values()  # one per series (cached key)
+        self.cache.prefetch([self.object_name(self.catalog[p.name], p.labels) for p in firsts])
 
     def models_of(self, points: Sequence[Point]) -> list[Scored]:
         """(indices in time order, watched metric, model) of each series of the batch that has a model."""

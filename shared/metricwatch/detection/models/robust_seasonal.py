@@ -12,11 +12,16 @@ Why a point is flagged, in the words the verdict carries:
   row (de-seasonalised) when it moves away from the expected value, or the
   mean of the last `shift_window` rows against the level before them (a
   sustained shift the trailing median would absorb; `shift_discount` digits
-  less trusted), whichever is rarer, as tail probabilities fitted on
+  less trusted), or the same over each of `long_shift_windows` against the
+  level before it where the level a window earlier agrees (evidence that
+  builds over hours: a partial drop, a small plateau; `long_shift_discount`
+  digits less trusted again), whichever is rarer, as tail probabilities fitted on
   the training data (`tail.py`); a value repeated as many times in a row as
   `stuck_factor` times the longest run in training (and at least
   `min_stuck` times) is a surprise too.
-The score is log10(1/p) / `max_digits`, clipped to [0, 1], and the verdict
+Small counts are judged on the Anscombe scale (`counts.py`; `noise`), where
+Poisson noise is even at every rate; expected value and band are reported as
+counts. The score is log10(1/p) / `max_digits`, clipped to [0, 1], and the verdict
 fires at `alert_digits` (p = 1e-4 by default); an outlier's `reason` names
 the surprise that made it rare (`Surprise.reasons`). One event fires once: a row
 scores only if it is more surprising than every row of the previous
@@ -60,7 +65,7 @@ from metricwatch.detection.models.tail import Tail, fit_tail
 from metricwatch.errors import ModelError
 
 SEASONALITIES = ("auto", "none", "daily", "weekly", "weekday")
-NOISES = ("auto", "normal", "counts")  # counts: judged on the Anscombe scale (`counts.py`); auto: when the data are
+NOISES = ("auto", "normal", "counts")  # counts: judged on the Anscombe scale (`counts.py`); auto: if small counts
 STUCK_WEIGHT = 1.5  # a stuck value is a step to 1.5x the alert level: it fires once, when the run gets too long
 MEASURES = ("far_from_expected", "jump", "sustained_shift")  # the reasons, in the order `surprise` measures them
 MIN_ROWS_PER_WINDOW = 10  # a long shift window is used when training has this many times its reach in rows
@@ -172,8 +177,8 @@ class RobustSeasonalModel:
         reach = max((shift_window, *(2 * w for w in long_shift_windows)))  # a long window looks back two windows
         self.context_points = level_window + reach + max(max_refractory, quiet_points)
         self._profile: Profile = FLAT
-        self._scales = (1.0, 1.0, 1.0)  # residual, jump, shift
-        self._tails: tuple[Tail, Tail, Tail] | None = None
+        self._scales: tuple[float, ...] = (1.0, 1.0, 1.0)  # residual, jump, shift, then each long shift
+        self._tails: tuple[Tail, ...] | None = None
         self._stuck_limit = float(min_stuck)
         self._refractory = max_refractory  # rows; set from the sampling step at training
         self._recurrence: Recurrence | None = None
@@ -204,7 +209,8 @@ class RobustSeasonalModel:
 
     def _deviations(self, timestamps: np.ndarray, values: np.ndarray,
                     seasonal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
-        """Expected value, residual, de-seasonalised jump and shift of every row, from earlier rows only.
+        """Expected value, residual, de-seasonalised jump and shifts (`shift_window`'s, then each long
+        window's) of every row, from earlier rows only.
 
         The residual is in units of its hour's noise (`daily_scale.py`). The
         shift is the mean of the last `shift_window` rows minus the level

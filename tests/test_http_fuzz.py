@@ -36,7 +36,7 @@ PATHS = st.sampled_from(["/", "/x", "/silences", "/silences/abc", "/incidents", 
                          "/search", "/annotations", "/tag-values", "/metrics/job/x", "/feedback/abc",
                          "/metrics/job/x/instance/y", "/metrics/job@base64/=", "/metrics/job/x/a@base64/%%",
                          "/push/metrics/job/x", "/api/v2/write", "/push/api/v2/write", "/v1/metrics",
-                         "/push/v1/metrics"])
+                         "/push/v1/metrics", "/shard", "/train/shard", "/shard/x"])
 # Bodies in the senders' formats push reads (text format, OpenMetrics, line protocol), good and bad.
 SENDER_BODIES = st.one_of(st.binary(max_size=64), st.sampled_from([
     b"a 1\n", b'a{b="c"} 1 1395066363000\n', b"# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\n",
@@ -77,3 +77,21 @@ def test_no_request_gets_a_5xx(runtime, function, method, path, query, headers, 
     environ = EnvironBuilder(method=method, path=path, query_string=query, data=data, headers=headers).get_environ()
     text, status, answer_headers = entry(function)(Request(environ), runtime=runtime)
     assert status < 500, (function, method, path, query, headers, body, text[:300])
+
+
+SHARD_KEYS = st.sampled_from(["run", "shard", "of", "series", "scheduled", "metric", "labels", "name", "x"])
+SHARD_BODY = st.recursive(st.one_of(st.none(), st.booleans(), NUMBER, TEXT),
+                          lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                  st.dictionaries(SHARD_KEYS, inner, max_size=5)), max_leaves=25)
+
+
+@FUZZ
+@given(body=st.one_of(SHARD_BODY, SENDER_BODIES), headers=HEADERS)
+def test_no_shard_body_gets_a_5xx(runtime, body, headers):
+    """The shard endpoint Cloud Tasks calls: whatever the body, a 4xx naming what is wrong, or the shard's answer."""
+    data, content_type = (body, "application/octet-stream") if isinstance(body, bytes) else (json.dumps(body),
+                                                                                              "application/json")
+    headers = {"Content-Type": content_type, **headers}
+    environ = EnvironBuilder(method="POST", path="/shard", data=data, headers=headers).get_environ()
+    text, status, _ = entry("train")(Request(environ), runtime=runtime)
+    assert status < 500, (body, headers, text[:300])

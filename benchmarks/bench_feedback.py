@@ -16,8 +16,13 @@ Printed for each: false alarms (verdicts -1 outside every label window) and
 windows found (a verdict -1 inside one), counted by the NAB scorer's
 `evaluate` on the scored rows (probation left out) with the verdict as the
 detection; the NAB scores (one threshold per profile over the corpus, as
-`bench-nab`); and the NAB standard score at the verdict itself. Then the
-files whose counts differ between rows. Progress goes to stderr.
+`bench-nab`); and the NAB standard score at the verdict itself. Then why
+the default feedback loses the windows it loses: how many of them fired,
+without feedback, on an event the user had already called normal (the
+model of that day, read without its memory, against the accepted false
+alarms it remembers: same direction, at least as rare on the alarm's
+rarest measure). Then the files whose counts differ between rows.
+Progress goes to stderr.
 
 `--shapes N` adds the same question on data that is not NAB: the synthetic
 series of `make bench-shapes` (N series per incident kind and sampling, each
@@ -63,19 +68,54 @@ VARIANTS = (
 )
 
 
-def one(job: tuple[str, str, list[tuple[float, float]], str, bool]) -> tuple[str, list[tuple]]:
-    """One file replayed in every variant: scores, verdicts, kinds of marks given, rows silenced as accepted."""
+def like_an_accepted_one(model, ts: np.ndarray, x: np.ndarray, row: int) -> bool:
+    """Whether `row`, read by `model` without its memory, is an event the user had called normal:
+    an accepted false alarm of the same direction read at least as rare on the row's rarest measure.
+
+    robust_seasonal's own readings (`_measures`, the memory's episodes), for this diagnosis only.
+    """
+    accepted = getattr(model, "_accepted", None)
+    if accepted is None:
+        return False
+    lo = max(0, row - model.context_points)
+    _, upward, measures = model._measures(ts[lo:row + 1], model._even(x[lo:row + 1]), None)
+    digits, side = -measures[:, -1], 0 if upward[-1] else 1
+    k = int(np.argmax(digits))
+    return any(e[0] == side and e[2 + k] >= digits[k] for e in accepted.episodes)
+
+
+def lost_windows(series, windows: list[tuple[int, int]], without: np.ndarray, with_: np.ndarray,
+                 trained: list) -> tuple[int, int]:
+    """(windows where an alarm fired without feedback and none with it, of those `like_an_accepted_one`),
+    judged at the first alarm without feedback, with the model the feedback replay scored it with."""
+    lost = like = 0
+    starts = [row for row, _ in trained]
+    for left, right in windows:
+        fired = np.flatnonzero(without[left:right + 1] == OUTLIER)
+        if not len(fired) or (with_[left:right + 1] == OUTLIER).any():
+            continue
+        row = left + int(fired[0])
+        k = int(np.searchsorted(starts, row, side="right")) - 1
+        lost += 1
+        like += k >= 0 and like_an_accepted_one(trained[k][1], series.timestamps, series.values, row)
+    return lost, like
+
+
+def one(job: tuple[str, str, list[tuple[float, float]], str, bool]) -> tuple[str, list[tuple], tuple[int, int]]:
+    """One file replayed in every variant: scores, verdicts, kinds of marks given, rows silenced as accepted;
+    and the default feedback's lost windows (`lost_windows`)."""
     data, name, spans, model, confirm = job
     series = read_series(Path(data) / name)
     windows = window_rows(series.timestamps, spans)
-    out = []
-    for _, params, memory, with_user in VARIANTS:
+    out, trained = [], []
+    for v, (_, params, memory, with_user) in enumerate(VARIANTS):
         config = ReplayConfig(model, params, 7 * DAY, DAY, feedback_memory=memory)
         user = SimulatedUser(series.timestamps, windows, confirm_found=confirm) if with_user else None
-        scores, _, marks = replay_with_feedback(series.timestamps, series.values, config, user)
+        scores, _, marks = replay_with_feedback(series.timestamps, series.values, config, user,
+                                                trained if v == 1 else None)
         out.append((scores.score, scores.anomaly, [m.kind for _, m in marks],
                     sum(s == ACCEPTED for s in scores.silenced if s)))
-    return name, out
+    return name, out, lost_windows(series, windows, out[0][1], out[1][1], trained)
 
 
 def shape_one(job: tuple[str, str, int, dict]) -> tuple[str, str, list[tuple[bool, int]]]:
@@ -150,9 +190,11 @@ def main() -> int:
     profiles = load_profiles(nab)
     jobs = [(str(nab / "data"), n, spans.get(n, []), args.model, args.confirm_found) for n in names]
     results: dict[str, list[tuple]] = {}
+    lost = np.zeros(2, dtype=int)
     with ProcessPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
-        for k, (name, got) in enumerate(pool.map(one, jobs)):
+        for k, (name, got, lost_here) in enumerate(pool.map(one, jobs)):
             results[name] = got
+            lost += lost_here
             print(f"[{k + 1}/{len(names)}] {name}: {len(series[k])} points, {len(got[1][2])} marks "
                   f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
     print(f"\nNAB v1.1, {len(names)} files, {sum(len(s) for s in series)} points, {sum(r.n_windows for r in rows)} "
@@ -179,6 +221,10 @@ def main() -> int:
     for (label, *_rest), after in zip(VARIANTS[1:], outcomes[1:]):
         print(f"{label}: false alarms {100 * (after.fp - before.fp) / max(before.fp, 1):+.0f}%, "
               f"windows found {100 * (after.tp - before.tp) / max(before.tp, 1):+.1f}%")
+    print(f"\nwhy windows are lost ({VARIANTS[1][0]}; every row, probation included): {lost[0]} windows had an "
+          f"alarm without feedback and none with it; in {lost[1]} of them that alarm, read without the memory, "
+          f"was an event the user had already called normal (an accepted false alarm of the same direction "
+          f"at least as rare on the alarm's rarest measure)")
     print(f"\n| file | false alarms: {' / '.join(str(i) for i in range(len(VARIANTS)))} "
           f"| windows found: {' / '.join(str(i) for i in range(len(VARIANTS)))} (rows of the table above, in order) |")
     print("|---|---|---|")

@@ -93,6 +93,21 @@ def test_a_user_who_never_marks_gives_replay_exactly() -> None:
         np.testing.assert_array_equal(getattr(plain, name), getattr(quiet, name))
 
 
+def test_a_benchmark_can_ask_for_the_model_of_each_stretch_without_changing_a_score() -> None:
+    """`trained` gets (first row, model) per stretch: the model that scored those rows, nothing else changes."""
+    ts, x, windows = spiky()
+    trained: list = []
+    plain, _, _ = replay_with_feedback(ts, x, CONFIG, SimulatedUser(ts, windows))
+    seen, _, _ = replay_with_feedback(ts, x, CONFIG, SimulatedUser(ts, windows), trained)
+    np.testing.assert_array_equal(plain.score, seen.score)
+    rows = [row for row, _ in trained]
+    assert rows == sorted(rows) and len(rows) == int((ts[-1] - ts[0]) // DAY)  # one a day, in order
+    row, model = trained[-1]
+    lo = row - model.context_points
+    again = model.score(ts[lo:], x[lo:], start=row - lo)
+    np.testing.assert_array_equal(again.score, seen.score[row:])
+
+
 def test_a_false_alarm_marked_today_is_accepted_after_the_next_retrain_not_before() -> None:
     ts, x, windows = spiky()
     without = replay(ts, x, CONFIG)

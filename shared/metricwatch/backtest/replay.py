@@ -103,13 +103,16 @@ def replay_counted(timestamps: np.ndarray, values: np.ndarray, config: ReplayCon
 
 
 def replay_with_feedback(timestamps: np.ndarray, values: np.ndarray, config: ReplayConfig,
-                         user: User | None) -> tuple[Scores, int, list[tuple[float, Mark]]]:
+                         user: User | None, trained: list[tuple[int, AnomalyModel]] | None = None,
+                         ) -> tuple[Scores, int, list[tuple[float, Mark]]]:
     """`replay_counted` with a user marking what it sees; also every (known at, mark) the user gave.
 
     The user sees each stretch between two trainings once it is scored
     (the rows before the first training, unscored, too), as a copy of its
     verdicts: it cannot read a row before it happened. Each training is
-    given the marks known at or before its moment.
+    given the marks known at or before its moment. `trained`, if given,
+    receives (first row scored, model) for each stretch, for a benchmark
+    to ask a model why it judged a row as it did.
     """
     ts, x = np.asarray(timestamps, np.float64), np.asarray(values, np.float64)
     clock = np.maximum.accumulate(ts) if len(ts) else ts
@@ -126,6 +129,8 @@ def replay_with_feedback(timestamps: np.ndarray, values: np.ndarray, config: Rep
         if end <= row:
             continue
         if model is not None:
+            if trained is not None:
+                trained.append((row, model))
             lo = max(0, row - model.context_points)
             _put(out, row, model.score(ts[lo:end], x[lo:end], start=row - lo))
             scored += end - row

@@ -1,0 +1,66 @@
+"""Which rows of a stacked group of series the verdicts of its scored rows depend on.
+
+`robust_seasonal` measures every row it is given, but a scored row's
+verdict reads only some of them: its one-alarm gates look back
+`_refractory` (or `quiet_points`) rows, so the surprise is needed from row
+`a`; a measure compares a row's deviation with the previous row's, so
+measures are needed from `b` = a - 1; a deviation looks back a level
+window and then the longest shift's two windows, so deviations are
+computed from the rows from `c`. Rows before `c` are read only for stuck
+runs. For 5-minute data (`_refractory` 288) and its 577 rows, deviations are
+computed on 465 rows and measures on 290. A row from `b` on sees exactly
+the rows it would in the whole array, so its numbers are the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metricwatch.detection.models import rows
+from metricwatch.detection.models.robust_seasonal import RobustSeasonalModel
+
+
+@dataclass(frozen=True)
+class Frame:
+    start: int  # the first scored row
+    a: int  # the first row whose surprise a scored row reads
+    b: int  # the first row measured
+    c: int  # the first row of the deviations' arrays
+
+    @classmethod
+    def of(cls, m: RobustSeasonalModel, start: int) -> "Frame":
+        a = max(start - max(m._refractory, m.quiet_points), 0)
+        b = max(a - 1, 0)
+        reach = m.level_window + max((m.shift_window - 1, *(2 * w - 1 for w in m._long)))
+        return cls(start, a, b, max(b - reach, 0))
+
+    def at_b(self, x: np.ndarray) -> np.ndarray:
+        """The rows from `b` of an array of the rows from `c`."""
+        return x[:, self.b - self.c:]
+
+    def scored(self, x: np.ndarray) -> np.ndarray:
+        """The rows from `start` of an array of the rows from `c`."""
+        return x[:, self.start - self.c:]
+
+    def mean_at_b(self, y: np.ndarray, width: int) -> np.ndarray:
+        """`rows.trailing_mean(y, width)` at the rows from `b`, summing only the windows of those rows."""
+        at = self.b - self.c
+        if at < width - 1:  # only when c is the first row: the windows of the first rows reach the padding
+            return rows.trailing_mean(y, width)[:, at:]
+        return rows.trailing_mean(y[:, at - width + 1:], width)[:, width - 1:]
+
+    def earlier(self, x: np.ndarray, k: int) -> np.ndarray:
+        """`rows.lagged(x, k)` at the rows from `b`, for an array of the rows from `c`."""
+        at = self.b - self.c
+        if at < k:  # only when c is the first row: the first value is repeated, as in `lagged`
+            return rows.lagged(x, k)[:, at:]
+        return x[:, at - k:x.shape[1] - k]
+
+    def jump(self, y: np.ndarray) -> np.ndarray:
+        """`np.diff(y, prepend=y[:1])` of every series at the rows from `b`, for an array of the rows from `c`."""
+        at = self.b - self.c
+        if at == 0:  # only when b is the first row
+            return np.diff(y, axis=1, prepend=y[:, :1])
+        return y[:, at:] - y[:, at - 1:-1]

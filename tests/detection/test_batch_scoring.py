@@ -1,8 +1,8 @@
 """Many series of robust_seasonal scored in one call give, field by field and bit for bit, what one call each gives.
 
 `robust_batch.score_group` stacks series whose models share their hyperparameters
-into one (series x rows) array; a model it cannot stack is left to its own
-call. The series below are of every kind the model
+into one (series x rows) array; `scoring.score_many` sends it the series it can
+stack and scores the others alone. The series below are of every kind the model
 treats apart: daily and weekday profiles, flat, counts (the Anscombe scale), hours
 of different noise, stuck values, a nightly job (the time-of-day cap), spikes,
 drops and shifts that fire and rows the one-alarm gates silence; scored with
@@ -16,9 +16,12 @@ import copy
 import numpy as np
 import pytest
 
+from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.detection.models import create_model, robust_batch
 from metricwatch.detection.models.base import Scores
 from metricwatch.detection.models.robust_seasonal import RobustSeasonalModel
+from metricwatch.detection.scoring import score_many, score_series
+from metricwatch.store.base import SeriesData
 
 DAY, STEP = 86400.0, 300.0
 T0 = 1.7e9 - 1.7e9 % DAY  # midnight UTC
@@ -170,3 +173,79 @@ def test_what_cannot_be_stacked_is_left_to_its_own_call(models) -> None:
     got = robust_batch.score_group([tuple(bad)] + jobs[3:])
     assert got[0] is None and all(s is not None for s in got[1:])
 
+
+def calls(jobs: list[tuple]) -> list[tuple]:
+    """`score_many`'s jobs for these scoring calls: context rows as the store gives them, then the points."""
+    from metricwatch.points import Point
+    from datetime import datetime, timezone
+
+    watched = WatchedMetric("m", "robust_seasonal", {}, None)  # type: ignore[arg-type]
+    out = []
+    for model, ts, x, start in jobs:
+        points = [Point("m", float(v), datetime.fromtimestamp(t, tz=timezone.utc))
+                  for t, v in zip(ts[start:], x[start:])]
+        out.append((model, watched, SeriesData(ts[:start], x[:start]), points))
+    return out
+
+
+def test_score_many_gives_each_series_its_own_verdicts_and_keeps_a_failure_to_its_series(models, jobs) -> None:
+    broken = copy.copy(models["flat"][0])
+    broken._scales = ()  # scoring it raises
+    many = calls(jobs[:60]) + calls([(broken, *jobs[0][1:])])
+    got = score_many(many)
+    for job, verdicts in zip(many[:-1], got):
+        assert verdicts == score_series(*job)
+    assert isinstance(got[-1], Exception)
+
+
+def test_a_stacked_call_that_fails_scores_its_series_one_by_one(models, jobs, monkeypatch) -> None:
+    def fails(jobs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(robust_batch, "score_group", fails)
+    many = calls(jobs[:30])
+    assert score_many(many) == [score_series(*job) for job in many]
+
+
+def test_a_push_over_many_series_gives_the_verdicts_of_pushing_each_series_alone(tmp_path, monkeypatch) -> None:
+    """Through the push path (`Detector.write`, warm windows and heads): a batch over 16 series, two points
+    for some, stacked; each series pushed alone (one call each, from a fresh read) gives the same verdicts."""
+    import mongomock
+    from datetime import timedelta
+
+    from conftest import NOW, history
+    from metricwatch.detection.detector import Detector
+    from metricwatch.modelstore.cache import ModelCache
+    from metricwatch.modelstore.local import FileModelStore
+    from metricwatch.points import Point
+    from metricwatch.store import MongoMetricStore, StoredPoint
+    from metricwatch.store.heads import SeriesHeads
+
+    db, step, users = mongomock.MongoClient(tz_aware=True).db, timedelta(minutes=5), [f"u{i}" for i in range(16)]
+    store, models = MongoMetricStore(db.metrics), FileModelStore(tmp_path)
+    for i, user in enumerate(users):
+        store.insert([StoredPoint(Point("latency", v, t, {"user": user})) for t, v in
+                      history(NOW - 620 * step, 620, step=step, base=50.0 + 10 * i, noise=1.0 + i % 4, seed=i)])
+    catalog = {"latency": WatchedMetric("latency", "robust_seasonal", {}, timedelta(days=7))}
+    assert len(Detector(catalog, store, models, ModelCache(models, 0), clock=lambda: NOW).train().models) == 16
+    pushed = Detector(catalog, store, models, ModelCache(models, 0), heads=SeriesHeads(db.metrics_heads),
+                      state_entries=100)
+    alone = Detector(catalog, store, models, ModelCache(models, 0))
+    stacked = []
+    monkeypatch.setattr(robust_batch, "score_group", lambda jobs, real=robust_batch.score_group: (
+        stacked.append(len(jobs)), real(jobs))[1])
+    rng, now, verdicts = np.random.default_rng(5), NOW, []
+    for _ in range(6):
+        now += step
+        batch = [Point("latency", float(50.0 + 10 * i + rng.choice([0.0, 2.0, -3.0, 40.0, -60.0])),
+                       now - timedelta(seconds=s), {"user": user})
+                 for i, user in enumerate(users) for s in ((0, 60) if i % 3 == 0 else (0,))]
+        expected = {}
+        for user in users:
+            mine = [p for p in batch if p.labels["user"] == user]
+            expected.update(zip((id(p) for p in mine), alone.score_points(mine)))
+        got = pushed.write([batch[i] for i in rng.permutation(len(batch))])
+        assert all(s.verdict is not None and s.verdict == expected[id(s.point)] for s in got)
+        verdicts.extend(expected.values())
+    assert stacked and max(stacked) >= 10  # the push stacked its series (two groups: one point or two)
+    assert any(v["anomaly"] == -1 for v in verdicts) and any(v["anomaly"] == 1 for v in verdicts)

@@ -22,7 +22,7 @@ from metricwatch.detection.feedback import (
 from metricwatch.detection.models.rolling import sampling_step
 from metricwatch.detection.declared import build_model
 from metricwatch.detection.models.base import MIN_TRAIN_POINTS
-from metricwatch.detection.scoring import Verdict, context_window, group_by_series, score_series
+from metricwatch.detection.scoring import Verdict, context_window, group_by_series, score_many
 from metricwatch.detection.training import Series, TrainingRun, TrainSummary
 from metricwatch.detection.warm import WarmWriter
 from metricwatch.errors import InvalidInput, MetricwatchError, NotFound, StoreUnavailable
@@ -286,15 +286,17 @@ class Detector:
 
     def score_with(self, points: Sequence[Point], scored: Sequence[Scored],
                    contexts: Sequence[SeriesData | None]) -> list[Verdict | None]:
-        """Each scored series' verdicts from its context (None: its context is unknown, no verdict)."""
+        """Each scored series' verdicts from its context (None: its context is unknown, no verdict);
+        series whose models can be stacked are scored together (`scoring.score_many`)."""
         verdicts: list[Verdict | None] = [None] * len(points)
-        for (indices, watched, model), context in zip(scored, contexts):
-            if context is None:
-                continue
-            try:
-                rows = score_series(model, watched, context, [points[i] for i in indices])
-            except Exception:
-                log.exception("scoring %s failed; storing its points without a verdict", points[indices[0]].series)
+        known = [(indices, watched, model, context) for (indices, watched, model), context in zip(scored, contexts)
+                 if context is not None]
+        got = score_many([(model, watched, context, [points[i] for i in indices])
+                          for indices, watched, model, context in known])
+        for (indices, *_), rows in zip(known, got):
+            if isinstance(rows, Exception):
+                log.error("scoring %s failed; storing its points without a verdict", points[indices[0]].series,
+                          exc_info=rows)
                 continue
             for i, verdict in zip(indices, rows):
                 verdicts[i] = verdict

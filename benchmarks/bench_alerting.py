@@ -106,7 +106,7 @@ def main() -> None:
         opened = time.perf_counter() - started
         print(f"  all {SERIES} open an incident        {trips} ({opened * 1000:.0f} ms)")
         clock[0] = now + timedelta(seconds=31)
-        notifier = Notifier(runtime.alerts, runtime.rules, {}, runtime.store, runtime.environ,
+        notifier = Notifier(runtime.alerts, runtime.rules, {}, runtime.store, runtime.heads, runtime.environ,
                             NotifyOptions(deadline_seconds=45), lambda: clock[0])
         started = time.perf_counter()
         summary = notifier.run()

@@ -88,7 +88,7 @@ class Runtime:
     def incidents(self) -> IncidentTracker:
         from metricwatch.alerting.tracker import IncidentTracker
 
-        return IncidentTracker(self.alerts, self.rules)
+        return IncidentTracker(self.alerts, self.rules, calm_entries=self.settings.push_state_series)
 
 
 def build_runtime(settings: Settings, store: MetricStore | None = None,

@@ -54,8 +54,9 @@ def alerting(tmp_path: Path, make_settings: Callable[..., Any], collection: Any,
 
 
 def notifier(runtime: Runtime, clock: Clock, **options: Any) -> Notifier:
-    return Notifier(runtime.alerts, runtime.rules, runtime.detector.catalog, runtime.store, runtime.environ,
-                    NotifyOptions(**{"timeout_seconds": 1.0, "deadline_seconds": 10.0, **options}), clock)
+    options = {"timeout_seconds": 1.0, "deadline_seconds": 10.0, **options}
+    return Notifier(runtime.alerts, runtime.rules, runtime.detector.catalog, runtime.store, runtime.heads,
+                    runtime.environ, NotifyOptions(**options), clock)
 
 
 def scored(minutes: float, anomaly: int, value: float = 100.0, name: str = "latency", score: float | None = None,

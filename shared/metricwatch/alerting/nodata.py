@@ -6,10 +6,16 @@ The notify function sweeps every minute: per such metric, one aggregation
 longer than that is no longer looked for (it was retired, or renamed).
 The incident resolves when a point of the series arrives (`tracker.py`), or
 here if the point came in a way the tracker did not see.
+
+Before opening any, the sweep bumps the heads of those series (`store/heads.py`,
+one `bulk_write` per metric), as a write of points would: an instance that
+remembers a series as free of incidents (`tracker.py`) then finds its head
+taken, and reads the incident on its next push.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -20,11 +26,12 @@ from metricwatch.alerting.store import AlertStore
 from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.points import Point
 from metricwatch.store.base import MetricStore
+from metricwatch.store.heads import Claim, SeriesHeads
 from metricwatch.store.mongo import unavailable_as_503
 
 
-def sweep_no_data(catalog: Mapping[str, WatchedMetric], metrics: MetricStore, alerts: AlertStore,
-                  now: datetime) -> dict[str, int]:
+def sweep_no_data(catalog: Mapping[str, WatchedMetric], metrics: MetricStore, heads: SeriesHeads,
+                  alerts: AlertStore, now: datetime) -> dict[str, int]:
     opened = resolved = 0
     for watched in catalog.values():
         if watched.absent_after is None:
@@ -33,12 +40,15 @@ def sweep_no_data(catalog: Mapping[str, WatchedMetric], metrics: MetricStore, al
         keys = {active_key(NO_DATA, series): series for series in seen}
         with unavailable_as_503():
             open_now = {d["active"]: d for d in alerts.incidents.find({"active": {"$in": list(keys)}})}
+        silent = {series for series, (_, last) in seen.items() if now - last >= watched.absent_after}
+        to_open = [series for key, series in keys.items() if series in silent and key not in open_now]
+        claims = [Claim(series, watched.name, *seen[series]) for series in to_open]
+        heads.bump(claims, uuid.uuid4().hex, now)  # announced before opened, as points before they are written
         for key, series in keys.items():
             labels, last = seen[series]
-            silent = now - last >= watched.absent_after
-            if silent and key not in open_now:
+            if series in silent and key not in open_now:
                 opened += _open(alerts, Point(watched.name, 0.0, last, labels), watched, now)
-            elif not silent and key in open_now:
+            elif series not in silent and key in open_now:
                 resolve(open_now[key], last, now)
                 with unavailable_as_503():
                     alerts.incidents.replace_one({"_id": open_now[key]["_id"]}, open_now[key])

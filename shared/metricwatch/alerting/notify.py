@@ -22,6 +22,7 @@ from metricwatch.alerting.silences import Silences
 from metricwatch.alerting.store import AlertStore
 from metricwatch.detection.catalog import WatchedMetric
 from metricwatch.store.base import MetricStore
+from metricwatch.store.heads import SeriesHeads
 from metricwatch.timeutil import utcnow
 
 
@@ -35,9 +36,9 @@ class NotifyOptions:
 
 class Notifier:
     def __init__(self, store: AlertStore, rules: AlertingRules, catalog: Mapping[str, WatchedMetric],
-                 metrics: MetricStore, environ: Mapping[str, str], options: NotifyOptions,
+                 metrics: MetricStore, heads: SeriesHeads, environ: Mapping[str, str], options: NotifyOptions,
                  clock: Callable[[], Any] = utcnow) -> None:
-        self.store, self.rules, self.catalog, self.metrics = store, rules, catalog, metrics
+        self.store, self.rules, self.catalog, self.metrics, self.heads = store, rules, catalog, metrics, heads
         self.environ, self.options, self.clock = environ, options, clock
         self.receiver: Callable[[str], Receiver] = lru_cache(maxsize=64)(self._build_receiver)
 
@@ -46,7 +47,7 @@ class Notifier:
 
     def run(self) -> dict[str, Any]:
         started, now = time.monotonic(), self.clock()
-        no_data = sweep_no_data(self.catalog, self.metrics, self.store, now)
+        no_data = sweep_no_data(self.catalog, self.metrics, self.heads, self.store, now)
         silences = Silences(self.store).list(since=now)
         planner = Planner(self.store, self.rules, self.environ, self.options.external_url)
         planned = planner.plan(silences, now, deadline=started + self.options.deadline_seconds / 2)  # half to deliver

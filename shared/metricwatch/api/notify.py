@@ -23,7 +23,8 @@ def notifier(runtime: Runtime) -> Notifier:
     options = NotifyOptions(external_url=s.alert_external_url, timeout_seconds=s.notify_timeout_seconds,
                             deadline_seconds=s.notify_deadline_seconds,
                             max_age=timedelta(seconds=s.notify_max_age_seconds))
-    return Notifier(runtime.alerts, runtime.rules, runtime.catalog, runtime.store, runtime.environ, options)
+    return Notifier(runtime.alerts, runtime.rules, runtime.catalog, runtime.store, runtime.heads, runtime.environ,
+                    options)
 
 
 @endpoint("POST", "GET")

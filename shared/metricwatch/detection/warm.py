@@ -33,6 +33,11 @@ state: its head was bumped, so every instance, this one too, reads next time.
 A retrained or reloaded model (another object in the model cache, an eviction
 included) drops the state too, so `context_points` always matches.
 
+Each stored point carries its series' `Bump`: the token this write left, the
+token it replaced when the bump held this instance's own, and whether a read
+now is complete. Incident tracking trusts its memory of a series by them
+(`alerting/tracker.py`); a late write's re-bump vouches for nothing.
+
 `STATE_ENTRIES` (PUSH_STATE_SERIES) bounds the windows kept (least recently
 used go first); 0 keeps none, but heads are still bumped so that other
 instances and the series catalogue see every write. A window's rows can outlive
@@ -56,7 +61,7 @@ from metricwatch.detection.scoring import context_points, context_window, group_
 from metricwatch.errors import StoreUnavailable
 from metricwatch.points import Point
 from metricwatch.store.base import SeriesData, StoredPoint, Window
-from metricwatch.store.heads import ANY, HELD, MINE, NEW, SETTLE, SETTLED, Claim, SeriesHeads
+from metricwatch.store.heads import ANY, HELD, MINE, NEW, SETTLE, SETTLED, Bump, Claim, SeriesHeads
 
 if TYPE_CHECKING:
     from metricwatch.detection.detector import Detector
@@ -136,6 +141,7 @@ class _Series:
     from_memory: bool = False
     complete: bool = False  # a read now sees every write announced so far
     doubt: datetime | None = None
+    held: bool = False  # the bump replaced this instance's own token: nobody wrote since its last write
 
 
 class WarmWriter:
@@ -154,10 +160,11 @@ class WarmWriter:
         self._read(series)
         scored = [s for s in series if s.scored is not None]
         verdicts = d.score_with(points, [s.scored for s in scored], [s.context for s in scored])  # type: ignore[misc]
-        stored = [StoredPoint(point=p, verdict=v) for p, v in zip(points, verdicts)]
-        if d.clock() - now > SETTLE / 4:  # announce the write again, so that it lands within SETTLE of its bump
+        late = d.clock() - now > SETTLE / 4
+        if late:  # announce the write again, so that it lands within SETTLE of its bump
             now, token = d.clock(), uuid.uuid4().hex
             self.heads.bump([Claim(s.key, s.first.name, s.first.labels, s.claim.last) for s in series], token, now)
+        stored = self._stored(points, verdicts, series, token, late)
         try:
             d.store.insert(stored)
         except BaseException:
@@ -167,6 +174,17 @@ class WarmWriter:
         for s in series:
             self._remember(s, points, token)
         return stored
+
+    @staticmethod
+    def _stored(points: Sequence[Point], verdicts: Sequence[Any], series: list[_Series], token: str,
+                late: bool) -> list[StoredPoint]:
+        """The points with their verdicts and their series' `Bump` (a late write's re-bump vouches for nothing)."""
+        bumps: list[Bump | None] = [None] * len(points)
+        for s in series:
+            bump = Bump(token, None if late or not s.held else s.claim.expect, s.complete and not late)
+            for i in s.indices:
+                bumps[i] = bump
+        return [StoredPoint(point=p, verdict=v, bump=b) for p, v, b in zip(points, verdicts, bumps)]
 
     def _series(self, points: Sequence[Point], key: str, indices: list[int]) -> _Series:
         d, first = self.detector, points[indices[0]]
@@ -192,6 +210,7 @@ class WarmWriter:
             return
         if s.claim.mode == MINE and outcome == HELD:
             assert s.state is not None
+            s.held = True
             s.doubt = s.state.doubt
             if s.state.rows is not None:
                 s.context = rows_until(s.state.rows, s.state.whole, s.n, s.first.timestamp)

@@ -6,7 +6,7 @@ against a MongoDB 5.0+ time-series collection); `open_store` picks it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence, runtime_checkable
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # buckets.py reads points through query.py, which needs Store
     import numpy as np  # SeriesData's arrays: query, the dashboard and Grafana ship no numpy
 
     from metricwatch.store.buckets import BucketsPage
+    from metricwatch.store.heads import Bump
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class StoredPoint:
 
     point: Point
     verdict: dict[str, Any] | None = None  # anomaly, anomaly_score, model, expected, lower, upper, reason
+    bump: Bump | None = field(default=None, compare=False, repr=False)  # its series' head, as the write found it
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ Every writer bumps the heads of the series it is about to write (a new `w`), in
 one `bulk_write`, *before* inserting the points. That order is the safe one: a
 bump whose insert then fails or never happens only makes other instances read
 the store once more, while an insert no head announced could leave another
-instance trusting a window without it. A bump is conditional, as one `UpdateOne`
-with `upsert=True` per series:
+instance trusting a window without it. The no-data sweep bumps a series before
+it opens an incident on it (`alerting/nodata.py`), so that an instance trusting
+its memory of "no open incident" (`alerting/tracker.py`) sees it too. A bump is
+conditional, as one `UpdateOne` with `upsert=True` per series:
 
 - `MINE`: `{_id, w: <the token this instance wrote last>}`: it still holds
   (`HELD`) when nobody bumped the series since this instance's last write;
@@ -66,6 +68,19 @@ class Claim:
     last: datetime
     mode: str = ANY
     expect: str | None = None  # MINE: the token this instance wrote last
+
+
+@dataclass(frozen=True)
+class Bump:
+    """What a write's bump said about one series, for what follows the insert (incident tracking).
+
+    `held`: the token the bump replaced, when it was this instance's own and the bump held (nobody
+    bumped the series between the two writes), else None. `complete`: a read now sees every write
+    announced before this one (`detection/warm.py`'s rule for keeping a window)."""
+
+    token: str  # the head this write left
+    held: str | None
+    complete: bool
 
 
 class SeriesHeads:

@@ -306,7 +306,9 @@ def single_pushes(model: str, workdir: Path, n: int, env: dict | None = None):
     wall, inside = time_calls(runtime, [point(i) for i in range(n)], timer)
     untime_stores(runtime)
     calls = counting.calls[before:]
-    tracked = f"{len(incidents.calls) / n:.2f} ({', '.join(sorted(set(incidents.calls)))}), {incidents.ms / n:.3f} ms"
+    kinds = ", ".join(sorted(set(incidents.calls))) or "none"
+    tracked = (f"{len(incidents.calls) / n:.2f} ({kinds}), {incidents.ms / n:.3f} ms a push; "
+               f"all collections {(len(calls) + len(incidents.calls)) / n:.2f}")
     return runtime, wall, inside, len(calls) / n, ", ".join(sorted(set(calls))), tracked
 
 
@@ -314,7 +316,7 @@ def print_single(label: str, wall: list[float], inside: list[float], trips: floa
     print(summarise(f"{label}: warm push, 1 point", wall) + f"   round trips {trips:.2f} ({kinds})")
     print(summarise("  of which inside store calls (mongomock)", inside))
     print(summarise("  the rest: the handler's own work", [w - i for w, i in zip(wall, inside)]))
-    print(f"{'':<52} incident tracking (alerting, in the rest): round trips {tracked} a push")
+    print(f"{'':<52} incident tracking (alerting, in the rest): round trips {tracked}")
 
 
 class SlowBucket:

@@ -231,6 +231,29 @@ def test_a_read_made_while_another_write_may_be_in_flight_is_not_kept(world):
     assert SETTLE == timedelta(seconds=120)
 
 
+def test_a_write_that_bumps_again_late_keeps_no_window_if_another_wrote_in_between(world):
+    """a's write takes longer than SETTLE / 4, so it announces itself again before its insert; b wrote
+    u0 between a's two bumps. a's window lacks b's point: a must not keep it, and its next push reads."""
+    a, b = world.instance(), world.instance()
+    world.write(a, [world.point()])
+    world.tick()
+    assert world.write(a, [world.point()]) == WARM
+    world.tick()
+    score_with = a.score_with
+
+    def slow(*args):
+        got = score_with(*args)
+        world.tick(timedelta(seconds=31))
+        world.write(b, [world.point(value=1e6)])  # a point no window may leave out
+        return got
+
+    a.score_with = slow
+    world.write(a, [world.point(at=world.clock.now - timedelta(seconds=1))])
+    a.score_with = score_with
+    world.tick()
+    assert "metrics.find" in world.write(a, [world.point()])  # and its verdict is the fresh read's
+
+
 def test_a_cold_instance_does_not_keep_a_read_made_just_after_another_writers_bump(world):
     a, b = world.instance(), world.instance()
     world.write(b, [world.point()])

@@ -31,7 +31,10 @@ and only when they come after it: a point at or before the window's last time
 but drops the rows, so the next push reads. A failed insert drops the series'
 state: its head was bumped, so every instance, this one too, reads next time.
 A retrained or reloaded model (another object in the model cache, an eviction
-included) drops the state too, so `context_points` always matches.
+included) drops the state too, so `context_points` always matches. A write that
+comes later than `SETTLE / 4` after its bump bumps again before its insert, on
+condition of its first token: a series another writer bumped in between keeps
+no window (that writer's points may be missing from it).
 
 Each stored point carries its series' `Bump`: the token this write left, the
 token it replaced when the bump held this instance's own, and whether a read
@@ -142,6 +145,7 @@ class _Series:
     complete: bool = False  # a read now sees every write announced so far
     doubt: datetime | None = None
     held: bool = False  # the bump replaced this instance's own token: nobody wrote since its last write
+    overtaken: bool = False  # another writer bumped between this write's bump and its late re-bump
 
 
 class WarmWriter:
@@ -161,9 +165,8 @@ class WarmWriter:
         scored = [s for s in series if s.scored is not None]
         verdicts = d.score_with(points, [s.scored for s in scored], [s.context for s in scored])  # type: ignore[misc]
         late = d.clock() - now > SETTLE / 4
-        if late:  # announce the write again, so that it lands within SETTLE of its bump
-            now, token = d.clock(), uuid.uuid4().hex
-            self.heads.bump([Claim(s.key, s.first.name, s.first.labels, s.claim.last) for s in series], token, now)
+        if late:
+            token = self._announce_again(series, token)
         stored = self._stored(points, verdicts, series, token, late)
         try:
             d.store.insert(stored)
@@ -174,6 +177,18 @@ class WarmWriter:
         for s in series:
             self._remember(s, points, token)
         return stored
+
+    def _announce_again(self, series: list[_Series], first: str) -> str:
+        """Bump again a write that came late, so it lands within SETTLE of its bump; the new token.
+
+        On condition of this write's first token: a series another writer bumped in between
+        (TAKEN; bumped anyway) may have points this write's window lacks, so it keeps none.
+        """
+        token = uuid.uuid4().hex
+        claims = [Claim(s.key, s.first.name, s.first.labels, s.claim.last, MINE, first) for s in series]
+        for s, outcome in zip(series, self.heads.bump(claims, token, self.detector.clock())):
+            s.overtaken = outcome != HELD
+        return token
 
     @staticmethod
     def _stored(points: Sequence[Point], verdicts: Sequence[Any], series: list[_Series], token: str,
@@ -249,6 +264,9 @@ class WarmWriter:
     def _remember(self, s: _Series, points: Sequence[Point], token: str) -> None:
         """After the insert: the series' new window, when it is known to be the store's tail."""
         if s.n == 0 or s.scored is None:
+            return
+        if s.overtaken:
+            self.states.drop(s.key)
             return
         if s.from_memory:
             base, whole = s.state.rows, s.state.whole  # type: ignore[union-attr]

@@ -12,51 +12,76 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from metricwatch.detection.models.daily_scale import BINS, hours
-from metricwatch.detection.models.recurring import BINS as HALF_HOURS, Recurrence, _bins as half_hours
+from metricwatch.detection.models.recurring import BINS as HALF_HOURS, _bins as half_hours
 from metricwatch.detection.models.robust_seasonal import RobustSeasonalModel
 from metricwatch.detection.models.seasonal import WEEK, Profile, _bins
 
 
-def _column(numbers: list[float]) -> np.ndarray:
-    return np.array(numbers, dtype=np.float64)[:, None]
+_LN10 = float(np.log(10.0))  # as `Tail.log10_p` computes it
+
+
+@lru_cache(maxsize=64)
+def _at_u0(q: float) -> float:
+    """`Tail.log10_p` at the fitted quantile, log10(1 - q), computed as there."""
+    return np.log10(1.0 - q)
+
+
+def _numbers(m: RobustSeasonalModel, measures: int) -> list[float]:
+    """One model's numbers in `Fitted.numbers`' order, each computed as the model computes it."""
+    tails, r = m._tails[:measures], m._recurrence  # type: ignore[index]
+    return [*m._scales[:measures], *(t.u0 for t in tails), *(-1.0 / (t.mean_excess * _LN10) for t in tails),
+            *(_at_u0(t.q) for t in tails), m.band_z * m._scales[0], m._stuck_limit, np.inf if r is None else r.base]
 
 
 @dataclass
 class Fitted:
+    measures: int  # residual, jump, shift, then each long shift the models use
+    numbers: np.ndarray  # (series, 4 * measures + 3): scales, tails' u0, slope and log10(1 - q), band, stuck, base
     profiles: list[Profile]
-    scales: list[np.ndarray]  # per measure, (series, 1)
-    tails: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per measure: u0, slope, log10(1 - q), each (series, 1)
-    hour_scale: np.ndarray | float  # (series, rows): each row's hour's noise (1.0 for a model without); 1.0: none has
-    band: np.ndarray  # (series, 1): band_z * the residual scale
-    stuck_limit: np.ndarray  # (series,)
+    hours: np.ndarray | float  # (series, rows): each row's hour's noise (1.0 for a model without); 1.0: none has
     counts: np.ndarray  # (series,) bool: judged on the Anscombe scale
     usual: np.ndarray  # (series, 2, half-hours): `Recurrence.usual` of each series (0 without one)
-    recurrence_base: np.ndarray  # (series,): `Recurrence.base`, digits the cap never goes below (inf: no recurrence)
 
     @classmethod
     def of(cls, models: list[RobustSeasonalModel], ts: np.ndarray) -> "Fitted":
-        measures = 3 + len(models[0]._long)  # residual, jump, shift, then each long shift the model uses
-        tails = [(_column([m._tails[k].u0 for m in models]),  # type: ignore[index]
-                  _column([-1.0 / (m._tails[k].mean_excess * np.log(10.0)) for m in models]),  # type: ignore[index]
-                  _column([np.log10(1.0 - m._tails[k].q) for m in models]))  # type: ignore[index]
-                 for k in range(measures)]
-        recurrence: list[Recurrence | None] = [m._recurrence for m in models]
-        return cls(profiles=[m._profile for m in models],
-                   scales=[_column([m._scales[k] for m in models]) for k in range(measures)],
-                   tails=tails, hour_scale=_hour_scale(models, ts),
-                   band=_column([m.band_z * m._scales[0] for m in models]),
-                   stuck_limit=np.array([m._stuck_limit for m in models], dtype=np.float64),
-                   counts=np.array([m._counts for m in models], dtype=bool),
-                   usual=np.stack([np.zeros((2, HALF_HOURS)) if r is None else r.usual for r in recurrence]),
-                   recurrence_base=np.array([np.inf if r is None else r.base for r in recurrence]))
+        """The numbers of these models (one pass over them: a stacked batch's fixed cost per series)."""
+        measures = 3 + len(models[0]._long)
+        return cls(measures, np.array([_numbers(m, measures) for m in models], dtype=np.float64),
+                   [m._profile for m in models], _hour_scale(models, ts),
+                   np.array([m._counts for m in models], dtype=bool),
+                   np.stack([np.zeros((2, HALF_HOURS)) if m._recurrence is None else m._recurrence.usual
+                             for m in models]))
+
+    def _column(self, k: int) -> np.ndarray:
+        return self.numbers[:, k:k + 1]
+
+    def scale(self, k: int) -> np.ndarray:
+        """(series, 1): measure `k`'s scale (`_scales`)."""
+        return self._column(k)
+
+    @property
+    def band(self) -> np.ndarray:
+        """(series, 1): `band_z` residual scales."""
+        return self._column(4 * self.measures)
+
+    @property
+    def stuck_limit(self) -> np.ndarray:
+        """(series,): runs of equal values this long or longer are stuck."""
+        return self.numbers[:, 4 * self.measures + 1]
+
+    @property
+    def recurrence_base(self) -> np.ndarray:
+        """(series,): `Recurrence.base`, digits the time-of-day cap never goes below (inf: no recurrence)."""
+        return self.numbers[:, 4 * self.measures + 2]
 
     def log10_p(self, k: int, s: np.ndarray) -> np.ndarray:
         """`Tail.log10_p` of measure `k`, each series with its own tail."""
-        u0, slope, at_u0 = self.tails[k]
+        u0, slope, at_u0 = (self._column(k + i * self.measures) for i in (1, 2, 3))
         logp = (s - u0) * slope + at_u0
         logp[s < u0] = 0.0
         return logp
@@ -91,10 +116,19 @@ class Fitted:
         beyond = self.recurrence_base[series] + np.maximum(digits - usual, 0.0)
         logp[series, at] = -np.minimum(digits, beyond)
 
+    def hour_scale(self, first: int) -> np.ndarray | float:
+        """`RobustSeasonalModel._hour_scale` of every series' rows from `first`."""
+        return self.hours if isinstance(self.hours, float) else self.hours[:, first:]
+
     def half_band(self, start: int) -> np.ndarray:
         """Half the band of rows `start:`: `band_z` residual scales, in units of the row's hour's noise."""
-        hour = self.hour_scale if isinstance(self.hour_scale, float) else self.hour_scale[:, start:]
-        return self.band * hour
+        return self.band * self.hour_scale(start)
+
+    def take(self, series: list[int]) -> "Fitted":
+        """The same numbers for these series only."""
+        return Fitted(self.measures, self.numbers[series], [self.profiles[g] for g in series],
+                      self.hours if isinstance(self.hours, float) else self.hours[series], self.counts[series],
+                      self.usual[series])
 
 
 def _hour_scale(models: list[RobustSeasonalModel], ts: np.ndarray) -> np.ndarray | float:

@@ -8,8 +8,9 @@ measures are needed from `b` = a - 1; a deviation looks back a level
 window and then the longest shift's two windows, so deviations are
 computed from the rows from `c`. Rows before `c` are read only for stuck
 runs. For 5-minute data (`_refractory` 288) and its 577 rows, deviations are
-computed on 465 rows and measures on 290. A row from `b` on sees exactly
-the rows it would in the whole array, so its numbers are the same.
+computed on 465 rows and measures on 290; looking back 32 rows first
+(`robust_batch.LOOK`), on 209 and 34. A row from `b` on sees exactly the
+rows it would in the whole array, so its numbers are the same.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ class Frame:
     c: int  # the first row of the deviations' arrays
 
     @classmethod
-    def of(cls, m: RobustSeasonalModel, start: int) -> "Frame":
-        a = max(start - max(m._refractory, m.quiet_points), 0)
+    def of(cls, m: RobustSeasonalModel, start: int, look: int | None = None) -> "Frame":
+        """The rows scoring from `start` reads; with `look`, the refractory window is cut to `look` rows
+        (`robust_batch.LOOK`: a lower bound of its maximum, which decides most rows)."""
+        refractory = m._refractory if look is None else min(m._refractory, look)
+        a = max(start - max(refractory, m.quiet_points), 0)
         b = max(a - 1, 0)
         reach = m.level_window + max((m.shift_window - 1, *(2 * w - 1 for w in m._long)))
         return cls(start, a, b, max(b - reach, 0))

@@ -5,9 +5,9 @@ a quarter to half a millisecond each on 577 rows, nearly all of it numpy's
 fixed cost per call (a hundred calls on small arrays). Series whose models
 share what shapes the arrays (`_shape`), with as many rows and the same
 `start`, are stacked into 2-D arrays and every step runs once along the rows
-(`rows.py`), each model's fitted numbers broadcast as a column
-(`batch_fitted.py`). Only the rows the scored rows' verdicts depend on are
-measured (`Frame`). Each step is the 1-D one's, elementwise or along a
+(`rows.py`, `batch_surprise.py`), each model's fitted numbers broadcast as a
+column (`batch_fitted.py`). Only the rows the scored rows' verdicts depend on
+are measured (`batch_frame.py`, `LOOK`). Each step is the 1-D one's, elementwise or along a
 series, so the numbers are those of `score` bit for bit
 (tests/detection/test_batch_scoring.py compares every field). What is
 awkward to stack stays per series, on the few rows that need it: the reasons
@@ -28,11 +28,18 @@ from metricwatch.detection.models import rows
 from metricwatch.detection.models.base import OUTLIER, Scores, verdicts
 from metricwatch.detection.models.batch_fitted import Fitted
 from metricwatch.detection.models.batch_frame import Frame
+from metricwatch.detection.models.batch_surprise import surprise
 from metricwatch.detection.models.counts import from_even, to_even
-from metricwatch.detection.models.robust_seasonal import STUCK_WEIGHT, RobustSeasonalModel, Surprise, _held
+from metricwatch.detection.models.robust_seasonal import STUCK_WEIGHT, RobustSeasonalModel, Surprise
 
 Job = tuple[RobustSeasonalModel, np.ndarray, np.ndarray, int]  # (model, timestamps, values, start), as `score` takes
 CHUNK = 128  # series per array: each temporary (128 x 577 floats, 0.6 MB) stays in cache; 1,000 at once is slower
+# Rows a scored row first looks back for its refractory gate ("more surprising than every row of the last
+# _refractory"): a row that is not more surprising than one of its last 32 is not more surprising than all of its
+# last 288, so nearly every row is decided there; the rest look back fully (4 of bench_push's 1,000 series, 7.5% of
+# tests/detection/test_batch_scoring.py's, which hold an event a day). The rows measured for 5-minute data fall
+# from 465 to 209.
+LOOK = 32
 
 
 def _shape(model: object) -> Hashable | None:
@@ -64,102 +71,74 @@ def score_group(jobs: Sequence[Job]) -> list[Scores | None]:
 
 
 def _chunk(jobs: Sequence[Job]) -> list[Scores | None]:
-    ts = np.stack([np.asarray(j[1], np.float64) for j in jobs])
-    values = np.stack([np.asarray(j[2], np.float64) for j in jobs])
+    ts = np.concatenate([j[1] for j in jobs], dtype=np.float64).reshape(len(jobs), -1)  # np.stack: 10 times slower
+    values = np.concatenate([j[2] for j in jobs], dtype=np.float64).reshape(len(jobs), -1)
     kept = np.isfinite(ts).all(axis=1) & np.isfinite(values).all(axis=1)
     if not kept.all():
         ts, values = ts[kept], values[kept]
-    model, frame = jobs[0][0], Frame.of(jobs[0][0], jobs[0][3])
-    fitted = Fitted.of([j[0] for j, ok in zip(jobs, kept) if ok], ts[:, frame.b:])
+    model, start = jobs[0][0], jobs[0][3]
+    fitted = Fitted.of([j[0] for j, ok in zip(jobs, kept) if ok], ts)
     if fitted.counts.any():
         values[fitted.counts] = to_even(values[fitted.counts])
-    scored = iter(_scores(model, fitted, frame, ts, values) if len(ts) else [])
+    scored = iter(_looking_back(model, fitted, start, ts, values) if len(ts) else [])
     return [next(scored) if ok else None for ok in kept]
 
 
-def _deviations(m: RobustSeasonalModel, f: Fitted, fr: Frame, ts: np.ndarray,
-                x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
-    """`RobustSeasonalModel._deviations` of every series: the expected value of the scored rows, then the
-    residual, jump and shifts of the rows from `fr.b` on, from the rows from `fr.c` on."""
-    seasonal = f.seasonal(ts[:, fr.c:])
-    y = x[:, fr.c:] - seasonal
-    level = rows.trailing_median(y, m.level_window)
-    shifts = [fr.mean_at_b(y, m.shift_window) - fr.earlier(level, m.shift_window - 1)]
-    for w in m._long:
-        shifts.append(_held(fr.mean_at_b(y, w), fr.earlier(level, w - 1), fr.earlier(level, 2 * w - 1)))
-    expected = fr.scored(seasonal) + fr.scored(level)
-    return expected, (fr.at_b(y) - fr.at_b(level)) / f.hour_scale, fr.jump(y), shifts
-
-
-def _away(size: np.ndarray) -> np.ndarray:
-    """`robust_seasonal._away` of every series."""
-    out = size > 0.0
-    out[:, 1:] = size[:, 1:] > size[:, :-1]
+def _looking_back(m: RobustSeasonalModel, f: Fitted, start: int, ts: np.ndarray, x: np.ndarray) -> list[Scores | None]:
+    """Scores from the `LOOK` rows before `start` first; the series that need it, again from the full window."""
+    full, short = Frame.of(m, start), Frame.of(m, start, LOOK)
+    out, further = _scores(m, f, short, ts, x, whole=short == full)
+    again = np.flatnonzero(further).tolist()
+    if again:
+        for g, got in zip(again, _scores(m, f.take(again), full, ts[again], x[again], whole=True)[0]):
+            out[g] = got
     return out
 
 
-def _measures(m: RobustSeasonalModel, f: Fitted, fr: Frame, ts: np.ndarray,
-              x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """`RobustSeasonalModel._measures` of every series from row `fr.b`, and the rarest measure of each row:
-    measures are (measure, series, row)."""
-    expected, resid, jump, shifts = _deviations(m, f, fr, ts, x)
-    measures = np.empty((2 + len(shifts), *resid.shape))
-    size = np.abs(resid)
-    measures[0] = f.log10_p(0, size / f.scales[0])
-    measures[1] = np.where(_away(size), f.log10_p(1, np.abs(jump) / f.scales[1]), 0.0)
-    discount = (m.shift_discount, *[m.shift_discount + m.long_shift_discount] * (len(shifts) - 1))
-    for k, shift in enumerate(shifts, start=2):
-        size = np.abs(shift)
-        measures[k] = np.where(_away(size), f.log10_p(k, size / f.scales[k]) + discount[k - 2], 0.0)
-    for k, w in enumerate(m._long, start=3):
-        measures[k, :, :max(m.level_window + 2 * w - fr.b, 0)] = 0.0
-    rarest = measures.min(axis=0)
-    upward = resid >= 0
-    if len(shifts) > 1:  # where a long shift is the rarest measure (the first such, as argmin; no NaN here)
-        taken = (measures[0] == rarest) | (measures[1] == rarest) | (measures[2] == rarest)
-        for k, shift in enumerate(shifts[1:], start=3):
-            mine = (measures[k] == rarest) & ~taken
-            upward = np.where(mine, shift >= 0, upward)
-            taken |= mine
-    return expected, upward, measures, rarest
+def _scores(m: RobustSeasonalModel, f: Fitted, fr: Frame, ts: np.ndarray, x: np.ndarray,
+            whole: bool) -> tuple[list[Scores | None], np.ndarray]:
+    """`RobustSeasonalModel.score`'s last steps for every series: the one-alarm gates, band and verdicts.
 
-
-def _surprise(m: RobustSeasonalModel, f: Fitted, fr: Frame, ts: np.ndarray,
-              x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """`RobustSeasonalModel.surprise` of every series from row `fr.b` (no accepted memory: `groups` leaves
-    those out): logp, the scored rows' expected value, measures and stuck rows."""
-    expected, upward, measures, rarest = _measures(m, f, fr, ts, x)
-    stuck = rows.run_lengths(x)[:, fr.b:] >= f.stuck_limit[:, None]
-    logp = np.minimum(rarest, 0.0)
-    f.recurring(ts[:, fr.b:], logp, upward)
-    logp[stuck] = np.minimum(logp[stuck], -STUCK_WEIGHT * m.alert_digits)
-    return logp, expected, measures, stuck
-
-
-def _scores(m: RobustSeasonalModel, f: Fitted, fr: Frame, ts: np.ndarray, x: np.ndarray) -> list[Scores | None]:
-    """`RobustSeasonalModel.score`'s last steps for every series: the one-alarm gates, band and verdicts."""
-    logp, expected, measures, stuck = _surprise(m, f, fr, ts, x)
-    start = fr.start - fr.b
-    raw = np.clip(-logp / m.max_digits, 0.0, 1.0)
-    score = raw[:, start:]
-    if m._refractory:
-        digits = -logp
-        score = np.where(digits[:, start:] > rows.trailing_max(digits, m._refractory, start), score, 0.0)
-    alarm = m.alert_digits / m.max_digits
-    if m.quiet_points:
-        score = np.where(rows.trailing_max(raw, m.quiet_points, start) >= alarm, 0.0, score)
-    half = f.half_band(start)
+    Unless the frame holds the `whole` refractory window, a series with a row
+    more surprising than every row the frame holds before it is marked
+    (second array): the rows before the frame decide its score.
+    """
+    logp, expected, measures, stuck = surprise(m, f, fr, ts, x)
+    start, alarm = fr.start - fr.b, m.alert_digits / m.max_digits
+    raw, score, further = _gates(m, fr, logp, whole)
     anomaly = verdicts(score, alarm)
     outlier = anomaly == OUTLIER
     silenced = (raw[:, start:] >= alarm) & ~outlier
+    half = f.half_band(fr.start)
     lower, upper = expected - half, expected + half
     if f.counts.any():  # the expected count and band a person reads
         for band in (expected, lower, upper):
             band[f.counts] = from_even(band[f.counts])
-    nan = np.isnan(logp[:, fr.a - fr.b:]).any(axis=1)
-    told = np.flatnonzero(outlier.any(axis=1) | silenced.any(axis=1)).tolist()
+    alone = further | np.isnan(logp[:, fr.a - fr.b:]).any(axis=1)
+    told = np.flatnonzero((outlier.any(axis=1) | silenced.any(axis=1)) & ~alone).tolist()
     why = {g: Surprise(logp[g], expected[g], measures[:, g], stuck[g], -STUCK_WEIGHT * m.alert_digits) for g in told}
-    return [None if nan[g] else
+    return [None if alone[g] else
             Scores(score=score[g], anomaly=anomaly[g], expected=expected[g], lower=lower[g], upper=upper[g],
                    reason=why[g].reasons(outlier[g], start) if g in why else None,
-                   silenced=why[g].reasons(silenced[g], start) if g in why else None) for g in range(len(x))]
+                   silenced=why[g].reasons(silenced[g], start) if g in why else None)
+            for g in range(len(x))], further
+
+
+def _gates(m: RobustSeasonalModel, fr: Frame, logp: np.ndarray,
+           whole: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's raw score, and the scored rows' after the one-alarm gates; the series the frame
+    cannot decide (a row more surprising than every row it holds before it, unless it holds them all)."""
+    start = fr.start - fr.b
+    raw = np.clip(-logp / m.max_digits, 0.0, 1.0)
+    score = raw[:, start:]
+    further = np.zeros(len(logp), dtype=bool)
+    if m._refractory:  # a lower bound of the window's maximum when the frame holds only its last rows
+        digits = -logp
+        width = m._refractory if whole else min(m._refractory, fr.start - fr.a)
+        later = digits[:, start:] > rows.trailing_max(digits, width, start)
+        score = np.where(later, score, 0.0)
+        if not whole:
+            further = later.any(axis=1)
+    if m.quiet_points:
+        score = np.where(rows.trailing_max(raw, m.quiet_points, start) >= m.alert_digits / m.max_digits, 0.0, score)
+    return raw, score, further

@@ -13,7 +13,9 @@ A warm instance that wrote a series last scores it from its window in memory
 (detection/warm.py): bump the heads + insert. With PUSH_STATE_SERIES=0 (the
 path before) each push reads its context as well. It times a batch of
 `--series` points over as many series, each with its own (identical) model,
-after the instance wrote their history (so it holds their windows).
+after the instance wrote their history (so it holds their windows): with the
+series stacked into one scoring call (detection/models/robust_batch.py), then
+each series scored by its own call, as before it.
 mongomock evaluates every query by scanning the collection in Python, so the
 time spent inside store calls is printed apart: on a server those are index
 reads and writes, plus one network round trip each.
@@ -224,10 +226,39 @@ def many_point(s: int) -> dict:
     return {"name": "many", "labels": {"s": str(s)}, "value": 100.0 + (s % 7)}
 
 
-def time_many(runtime, counting, series: int, batches: int):
-    """Wall time, time inside store calls, round trips and time in the models' scoring of each batch of one point
-    per series."""
-    timer = time_stores(runtime)
+ALERT_COLLECTIONS = ("incidents", "groups", "outbox", "silences")
+
+
+def time_alerting(runtime) -> list[CountingCollection]:
+    """Time the alerting collections' calls too, so that "outside the store" leaves out every mongomock call."""
+    wrapped = []
+    for name in ALERT_COLLECTIONS:
+        collection = CountingCollection(getattr(runtime.alerts, name), label=f" ({name})")
+        setattr(runtime.alerts, name, collection)
+        wrapped.append(collection)
+    return wrapped
+
+
+def untime_alerting(runtime) -> None:
+    for name in ALERT_COLLECTIONS:
+        setattr(runtime.alerts, name, getattr(runtime.alerts, name).collection)
+
+
+def one_call_per_series(on: bool):
+    """With `on`, no series is stacked (`robust_batch.groups` finds none): every series its own `score` call,
+    the path before the batch scorer; returns the function to put back."""
+    from metricwatch.detection.models import robust_batch
+
+    groups = robust_batch.groups
+    if on:
+        robust_batch.groups = lambda calls, least=2: []
+    return lambda: setattr(robust_batch, "groups", groups)
+
+
+def time_many(runtime, counting, series: int, batches: int, alone: bool = False):
+    """Wall time, time inside store calls (metrics, heads, alerting), round trips and time in scoring
+    (`Detector.score_with`) of each batch of one point per series; `alone`: every series its own score call."""
+    timer, alerting, restore = time_stores(runtime), time_alerting(runtime), one_call_per_series(alone)
     score_with, scoring = runtime.detector.score_with, [0.0]
 
     def timed_scoring(*args, **kwargs):
@@ -242,6 +273,8 @@ def time_many(runtime, counting, series: int, batches: int):
         for b in range(batches + 1):  # the first batch is a warm-up, not counted
             req = make_request([many_point(s) for s in range(series)])
             timer.ms, scoring[0], before = 0.0, 0.0, len(counting.calls)
+            for collection in alerting:
+                collection.ms = 0.0
             t0 = time.perf_counter()
             body, status, _ = push(req, runtime=runtime)
             elapsed = (time.perf_counter() - t0) * 1e3
@@ -249,11 +282,13 @@ def time_many(runtime, counting, series: int, batches: int):
             assert status == 201 and all("anomaly" in p for p in out), body[:300]
             if b:
                 wall.append(elapsed)
-                inside.append(timer.ms)
+                inside.append(timer.ms + sum(c.ms for c in alerting))
                 models.append(scoring[0])
                 trips.append(len(counting.calls) - before)
     finally:
         untime_stores(runtime)
+        untime_alerting(runtime)
+        restore()
         del runtime.detector.score_with
     return wall, inside, trips, models
 
@@ -317,6 +352,20 @@ def print_single(label: str, wall: list[float], inside: list[float], trips: floa
     print(summarise("  of which inside store calls (mongomock)", inside))
     print(summarise("  the rest: the handler's own work", [w - i for w, i in zip(wall, inside)]))
     print(f"{'':<52} incident tracking (alerting, in the rest): round trips {tracked}")
+
+
+def print_many(series: int, context: int, alone: bool, wall: list[float], inside: list[float], trips: list[int],
+               models: list[float]) -> None:
+    how = "each series its own score call (the path before)" if alone else "series stacked (robust_batch)"
+    print(summarise(f"robust_seasonal: warm batch of {series} points over {series} series, {how}", wall, per=series)
+          + f"   round trips {statistics.median(trips):.0f}")
+    print(summarise(f"  of which inside store calls (mongomock: metrics, heads, alerting; {context + 2} pts/series)",
+                    inside, per=series))
+    print(summarise("  the rest, outside the store (wall minus every store call, each timed)",
+                    [w - i for w, i in zip(wall, inside)], per=series))
+    print(summarise(f"    of which scoring {series} series (Detector.score_with)", models, per=series))
+    print(summarise("    and all else (parsing, windows, heads' claims, incidents, answer)",
+                    [w - i - m for w, i, m in zip(wall, inside, models)], per=series))
 
 
 class SlowBucket:
@@ -386,16 +435,9 @@ def main() -> None:
                 print(summarise(f"{model}: of which the context read (store)", context_read_ms(runtime)))
         if args.series:
             runtime, counting, context = many_series_runtime(workdir, args.series)
-            wall, inside, trips, models = time_many(runtime, counting, args.series, args.series_batches)
-            label = f"robust_seasonal: warm batch of {args.series} points over {args.series} series"
-            print(summarise(label, wall, per=args.series) + f"   round trips {statistics.median(trips):.0f}")
-            print(summarise(f"  of which inside store calls (mongomock, {context + 2} pts/series)", inside,
-                            per=args.series))
-            print(summarise("  the rest: the handler's own work", [w - i for w, i in zip(wall, inside)],
-                            per=args.series))
-            print(summarise(f"    of which the models' score calls ({args.series})", models, per=args.series))
-            print(summarise("    and all else (parsing, windows, incidents, answer)",
-                            [w - i - m for w, i, m in zip(wall, inside, models)], per=args.series))
+            for alone in (False, True):
+                print_many(args.series, context, alone, *time_many(runtime, counting, args.series,
+                                                                   args.series_batches, alone))
         if args.cold_models:
             cold_fetch(workdir, args.cold_models, args.bucket_ms)
         orig = original_style(workdir, None, 100)

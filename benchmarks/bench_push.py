@@ -293,8 +293,15 @@ def time_many(runtime, counting, series: int, batches: int, alone: bool = False)
     return wall, inside, trips, models
 
 
+_LAST = [datetime(2000, 1, 1, tzinfo=timezone.utc)]
+
+
 def point(i: int) -> dict:
-    return {"name": "bench", "value": 100.0 + (i % 7)}
+    """A point of `bench`, a millisecond after the one before at least: the store keeps milliseconds, and two
+    pushes in one millisecond tie, which drops the instance's window (the next push reads)."""
+    at = max(datetime.now(timezone.utc), _LAST[0] + timedelta(milliseconds=1))
+    _LAST[0] = at
+    return {"name": "bench", "value": 100.0 + (i % 7), "timestamp": at.isoformat()}
 
 
 def original_style(workdir: Path, runtime, n: int) -> list[float]:

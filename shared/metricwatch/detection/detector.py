@@ -267,19 +267,22 @@ class Detector:
         self.store.insert(stored)
         return stored
 
-    def prefetch_models(self, points: Sequence[Point]) -> None:
-        """Fetch the batch's models that are not in memory at once, not one round trip after another."""
-        firsts = {p.series: p for p in points if p.name in self.catalog}.values()  # one per series (cached key)
-        self.cache.prefetch([self.object_name(self.catalog[p.name], p.labels) for p in firsts])
+    def prefetch_models(self, points: Sequence[Point]) -> dict[str, str]:
+        """Fetch the batch's models that are not in memory at once, not one round trip after another;
+        each watched series' (key) model object name, for the caller to look it up by."""
+        firsts = {p.series: p for p in points if p.name in self.catalog}  # one per series (cached key)
+        names = {key: self.object_name(self.catalog[p.name], p.labels) for key, p in firsts.items()}
+        self.cache.prefetch(list(names.values()))
+        return names
 
     def models_of(self, points: Sequence[Point]) -> list[Scored]:
         """(indices in time order, watched metric, model) of each series of the batch that has a model."""
-        self.prefetch_models(points)
+        names = self.prefetch_models(points)
         scored: list[Scored] = []
-        for indices in group_by_series(points).values():
+        for key, indices in group_by_series(points).items():
             first = points[indices[0]]
             watched = self.catalog.get(first.name)
-            model = self.cache.get(self.object_name(watched, first.labels)) if watched else None
+            model = self.cache.get(names[key]) if watched else None
             if model is not None:
                 scored.append((indices, watched, model))
         return scored

@@ -157,8 +157,8 @@ class WarmWriter:
     def write(self, points: Sequence[Point]) -> list[StoredPoint]:
         d = self.detector
         now, token = d.clock(), uuid.uuid4().hex
-        d.prefetch_models(points)
-        series = [self._series(points, key, indices) for key, indices in group_by_series(points).items()]
+        names = d.prefetch_models(points)
+        series = [self._series(points, key, indices, names.get(key)) for key, indices in group_by_series(points).items()]
         for s, outcome in zip(series, self.heads.bump([s.claim for s in series], token, now)):
             self._judge(s, outcome, now)
         self._read(series)
@@ -201,10 +201,11 @@ class WarmWriter:
                 bumps[i] = bump
         return [StoredPoint(point=p, verdict=v, bump=b) for p, v, b in zip(points, verdicts, bumps)]
 
-    def _series(self, points: Sequence[Point], key: str, indices: list[int]) -> _Series:
+    def _series(self, points: Sequence[Point], key: str, indices: list[int], name: str | None) -> _Series:
+        """`name`: the series' model object name (None: its metric is not watched)."""
         d, first = self.detector, points[indices[0]]
         watched = d.catalog.get(first.name)
-        model = d.cache.get(d.object_name(watched, first.labels)) if watched else None
+        model = d.cache.get(name) if watched and name else None
         n = context_points(model) if model is not None else 0
         state = self.states.get(key, model) if n > 0 else None
         last = max(points[i].timestamp for i in indices)

@@ -40,7 +40,7 @@ def labels_part(labels: Labels | None) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def _escaped(text: str) -> str:
-    """`quote` remembered: a push of 1,000 series names each series' model twice, and quote was most of it."""
+    """`quote` remembered: a push over 1,000 series names 1,000 models, and quote was most of naming one."""
     return quote(text, safe="")
 
 

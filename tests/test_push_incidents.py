@@ -10,6 +10,7 @@ says when the find on the incidents was made and when it was left out.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -242,6 +243,66 @@ def test_an_incident_opened_by_a_write_in_flight_when_this_instance_read_is_read
         trips.append(world.push(a, world.calm()))
     assert trips == [COLD + MOVE, WARM + MOVE, WARM + MOVE, WARM]
     assert [(d["status"], d["normal_run"]) for d in world.incidents()] == [("resolved", 3)]
+
+
+def test_two_requests_on_one_series_in_one_instance_cannot_hide_an_incident_between_them(world):
+    """Request A stores a spike; request B, in another thread of the same instance, bumps on A's token.
+
+    Were B to read the incidents before A opened its incident and note the series calm after, every
+    later normal push would skip the read and A's incident never be counted or resolved. Each step is
+    given its chance to interleave so (each wait times out rather than deadlock): A waits after its
+    insert for B's read, B waits before its incident writes for A's bookkeeping to end.
+    """
+    a = world.instance()
+    warm_up(world, a)
+    world.push(a, world.calm())
+    world.tick()
+    b_read, a_tracked = threading.Event(), threading.Event()
+    write, open_now, track, write_incidents = (a.detector.write, a.tracker._open_now, a.tracker.track,
+                                               a.tracker._write)
+    b_thread: list[threading.Thread] = []
+
+    def write_then_let_b_in(points):
+        stored = write(points)
+        if not b_thread:  # A: B pushes now, and A goes on once B has read (or B cannot)
+            b_thread.append(threading.Thread(target=score_and_store, args=(a.detector, [world.calm()], a.tracker)))
+            world.tick()
+            b_thread[0].start()
+            b_read.wait(1.0)
+        return stored
+
+    def read_and_tell(series):
+        got = open_now(series)
+        if threading.current_thread() is not threading.main_thread():
+            b_read.set()
+        return got
+
+    def track_and_tell(stored):
+        try:
+            return track(stored)
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                a_tracked.set()
+
+    def b_waits_for_a(changed, dropped):
+        if threading.current_thread() is not threading.main_thread():
+            a_tracked.wait(1.0)
+        return write_incidents(changed, dropped)
+
+    a.detector.write, a.tracker._open_now, a.tracker.track, a.tracker._write = (
+        write_then_let_b_in, read_and_tell, track_and_tell, b_waits_for_a)
+    score_and_store(a.detector, [world.spike()], a.tracker)
+    b_thread[0].join(5.0)
+    del a.detector.write, a.tracker._open_now, a.tracker.track, a.tracker._write
+    assert [d["status"] for d in world.incidents()] == ["firing"]
+    reads = []
+    for _ in range(3):  # with B's, resolve_after_points normal points: read and counted until resolved
+        world.tick()
+        del world.calls[:]
+        score_and_store(a.detector, [world.calm()], a.tracker)
+        reads.append(FIND[0] in world.calls)
+    assert reads[:2] == [True, True]
+    assert [d["status"] for d in world.incidents()] == ["resolved"]
 
 
 def test_a_no_data_incident_opened_by_the_sweep_is_resolved_by_the_next_push(world):

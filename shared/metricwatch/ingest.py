@@ -30,6 +30,8 @@ def score_and_store(detector: Detector, points: Sequence[Point],
     `StoreError` says how many points were written. Incidents move only after the
     points are stored: an incident never stands on a point that was not kept.
     """
-    stored = detector.write(points)
-    changes = incidents.track(stored) if incidents is not None else {}
-    return stored, changes
+    if incidents is None:
+        return detector.write(points), {}
+    with incidents.serial:  # one write and its incident bookkeeping at a time (`IncidentTracker.serial`)
+        stored = detector.write(points)
+        return stored, incidents.track(stored)

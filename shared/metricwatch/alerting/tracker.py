@@ -22,7 +22,13 @@ The find would have answered "none" too:
 - one announced after the remembered write took its token: this bump would not
   have held;
 - one announced before it had landed when that write's find was made (complete);
-- resolving, dropping a pending incident and the notify run's notes open nothing.
+- resolving, dropping a pending incident and the notify run's notes open nothing;
+- in this instance, a write and its incident bookkeeping run one at a time
+  (`serial`, taken by `ingest.score_and_store`): otherwise a request could bump
+  on the token of another request still between its insert and its incidents,
+  read none, and be noted calm after that request opened one. A deployed
+  function serves one request per instance (`max_instance_request_concurrency`
+  1, infra/functions.tf), so the lock is only ever contended under `make run`.
 
 Anything else is read as before: an anomalous point, a series not remembered (a
 cold instance, no window kept: `PUSH_STATE_SERIES=0` or a model without context,
@@ -85,6 +91,7 @@ class IncidentTracker:
         self.rules = rules
         self.clock = clock
         self.calm = Calm(calm_entries)
+        self.serial = threading.Lock()  # held across a write and its `track` (module docstring)
 
     def track(self, stored: Sequence[StoredPoint]) -> dict[str, int]:
         """Advance the incidents of these points' series; counts of opened, resolved and changed."""

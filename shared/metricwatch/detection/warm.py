@@ -54,7 +54,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -185,7 +185,7 @@ class WarmWriter:
         (TAKEN; bumped anyway) may have points this write's window lacks, so it keeps none.
         """
         token = uuid.uuid4().hex
-        claims = [Claim(s.key, s.first.name, s.first.labels, s.claim.last, MINE, first) for s in series]
+        claims = [replace(s.claim, mode=MINE, expect=first) for s in series]
         for s, outcome in zip(series, self.heads.bump(claims, token, self.detector.clock())):
             s.overtaken = outcome != HELD
         return token

@@ -324,6 +324,19 @@ def test_a_no_data_incident_opened_by_the_sweep_is_resolved_by_the_next_push(wor
     assert world.push(a, world.calm()) == WARM
 
 
+def test_the_sweep_stamps_its_bump_when_it_bumps_not_when_its_run_started(world):
+    a = world.instance()
+    warm_up(world, a)
+    world.tick(timedelta(minutes=45))
+    started = world.clock.now
+    catalog = {"latency": replace(CATALOG["latency"], absent_after=timedelta(minutes=30))}
+    bumped_at = started + timedelta(minutes=3)  # a sweep that reached this metric three minutes into its run
+    sweep_no_data(catalog, world.store, SeriesHeads(world.db.metrics_heads), AlertStore(world.db), started,
+                  clock=lambda: bumped_at)
+    stamps = {doc["at"].replace(tzinfo=started.tzinfo) for doc in world.db.metrics_heads.find()}
+    assert stamps == {bumped_at}  # a reader counts SETTLE from here: the incidents opened after it
+
+
 def test_interleaved_instances_and_anomalies_always_leave_the_incidents_of_a_tracker_that_reads(world):
     instances = [world.instance(), world.instance()]
     skipped = 0

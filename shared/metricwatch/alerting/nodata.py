@@ -10,14 +10,17 @@ here if the point came in a way the tracker did not see.
 Before opening any, the sweep bumps the heads of those series (`store/heads.py`,
 one `bulk_write` per metric), as a write of points would: an instance that
 remembers a series as free of incidents (`tracker.py`) then finds its head
-taken, and reads the incident on its next push.
+taken, and reads the incident on its next push. The bump is stamped with the
+clock at the bump, not the run's start: a reader trusts that whatever a bump
+announced lands within `SETTLE` of its stamp, and a sweep over many metrics
+can reach its last ones long after it started.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from pymongo.errors import DuplicateKeyError
 
@@ -31,7 +34,9 @@ from metricwatch.store.mongo import unavailable_as_503
 
 
 def sweep_no_data(catalog: Mapping[str, WatchedMetric], metrics: MetricStore, heads: SeriesHeads,
-                  alerts: AlertStore, now: datetime) -> dict[str, int]:
+                  alerts: AlertStore, now: datetime,
+                  clock: Callable[[], datetime] | None = None) -> dict[str, int]:
+    """Open and resolve the no-data incidents as of `now`; `clock` stamps each metric's bump (default: `now`)."""
     opened = resolved = 0
     for watched in catalog.values():
         if watched.absent_after is None:
@@ -43,7 +48,7 @@ def sweep_no_data(catalog: Mapping[str, WatchedMetric], metrics: MetricStore, he
         silent = {series for series, (_, last) in seen.items() if now - last >= watched.absent_after}
         to_open = [series for key, series in keys.items() if series in silent and key not in open_now]
         claims = [Claim(series, watched.name, *seen[series]) for series in to_open]
-        heads.bump(claims, uuid.uuid4().hex, now)  # announced before opened, as points before they are written
+        heads.bump(claims, uuid.uuid4().hex, clock() if clock else now)  # announced before opened, as points before they are written
         for key, series in keys.items():
             labels, last = seen[series]
             if series in silent and key not in open_now:

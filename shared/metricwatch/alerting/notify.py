@@ -47,7 +47,7 @@ class Notifier:
 
     def run(self) -> dict[str, Any]:
         started, now = time.monotonic(), self.clock()
-        no_data = sweep_no_data(self.catalog, self.metrics, self.heads, self.store, now)
+        no_data = sweep_no_data(self.catalog, self.metrics, self.heads, self.store, now, self.clock)
         silences = Silences(self.store).list(since=now)
         planner = Planner(self.store, self.rules, self.environ, self.options.external_url)
         planned = planner.plan(silences, now, deadline=started + self.options.deadline_seconds / 2)  # half to deliver

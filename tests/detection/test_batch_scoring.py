@@ -249,3 +249,16 @@ def test_a_push_over_many_series_gives_the_verdicts_of_pushing_each_series_alone
         verdicts.extend(expected.values())
     assert stacked and max(stacked) >= 10  # the push stacked its series (two groups: one point or two)
     assert any(v["anomaly"] == -1 for v in verdicts) and any(v["anomaly"] == 1 for v in verdicts)
+
+
+def test_a_model_changed_after_a_stacked_call_is_scored_with_its_new_numbers(models) -> None:
+    """Each model's numbers are kept between calls (batch_fitted._own); a refit or a replaced attribute is seen."""
+    model, ts, x = copy.deepcopy(models["nightly"])
+    jobs = jobs_of(model, ts, x, every=40)
+    batch(jobs)  # the numbers kept
+    model.fit(ts[:1000], x[:1000] * 2.0)  # in place: every fitted attribute a new object
+    for job, got in zip(jobs, batch(jobs)):
+        assert_same(got, job[0].score(*job[1:]))
+    model._recurrence = None
+    for job, got in zip(jobs, batch(jobs)):
+        assert_same(got, job[0].score(*job[1:]))

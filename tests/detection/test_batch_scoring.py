@@ -262,3 +262,17 @@ def test_a_model_changed_after_a_stacked_call_is_scored_with_its_new_numbers(mod
     model._recurrence = None
     for job, got in zip(jobs, batch(jobs)):
         assert_same(got, job[0].score(*job[1:]))
+
+
+def test_the_level_at_some_stretches_is_the_level_of_the_whole_array_there() -> None:
+    """`rows.trailing_median_at` (the level only where it is read): stretches at the start (windows of copies
+    of the first value), apart, a row long, to the end; NaN elsewhere."""
+    from metricwatch.detection.models import rows
+
+    x = np.random.default_rng(3).normal(size=(5, 120)).cumsum(axis=1)
+    spans = [(0, 1), (3, 20), (31, 33), (40, 41), (70, 120)]
+    got, want = rows.trailing_median_at(x, 32, spans), rows.trailing_median(x, 32)
+    read = np.zeros(120, bool)
+    for lo, hi in spans:
+        read[lo:hi] = True
+    assert got[:, read].tobytes() == want[:, read].tobytes() and np.isnan(got[:, ~read]).all()

@@ -22,7 +22,7 @@ def _deviations(m: RobustSeasonalModel, f: Fitted, fr: Frame, ts: np.ndarray,
     residual, jump and shifts of the rows from `fr.b` on, from the rows from `fr.c` on."""
     seasonal = f.seasonal(ts[:, fr.c:])
     y = x[:, fr.c:] - seasonal
-    level = rows.trailing_median(y, m.level_window)
+    level = rows.trailing_median_at(y, m.level_window, fr.level_spans(m, y.shape[1]))  # NaN where not read
     shifts = [fr.mean_at_b(y, m.shift_window) - fr.earlier(level, m.shift_window - 1)]
     for w in m._long:
         shifts.append(_held(fr.mean_at_b(y, w), fr.earlier(level, w - 1), fr.earlier(level, 2 * w - 1)))

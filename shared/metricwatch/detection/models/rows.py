@@ -9,6 +9,8 @@ first point is each series' own first value, as in `rolling.py`.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import bottleneck
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -22,6 +24,24 @@ def _padded(x: np.ndarray, width: int) -> np.ndarray:
 def trailing_median(x: np.ndarray, width: int) -> np.ndarray:
     """`rolling.trailing_median` of every series: bottleneck's moving median runs along each row alone."""
     return bottleneck.move_median(_padded(x, width)[:, :-1], width, axis=1)[:, width - 1:]
+
+
+def trailing_median_at(x: np.ndarray, width: int, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """`trailing_median(x, width)` at the rows of `spans` ((first, end) pairs) only, NaN elsewhere.
+
+    A row's moving median is the median of its own window (the same values,
+    whatever came before), so each stretch is computed from the `width` rows
+    before it; bottleneck's cost is per row it is given, and the rows no
+    stretch needs (`batch_frame.Frame.level_spans`) are not given.
+    """
+    out = np.full(x.shape, np.nan)
+    for lo, hi in spans:
+        if lo >= width:
+            part = x[:, lo - width:hi - 1]
+        else:  # the window of a first row holds copies of the series' first value, as in `trailing_median`
+            part = np.concatenate((np.repeat(x[:, :1], width - lo, axis=1), x[:, :hi - 1]), axis=1)
+        out[:, lo:hi] = bottleneck.move_median(part, width, axis=1)[:, width - 1:]
+    return out
 
 
 def trailing_mean(x: np.ndarray, width: int) -> np.ndarray:

@@ -6,6 +6,8 @@ hundreds of documents per push. An instance that wrote a series last already
 knows them: it keeps, per series, the last `context_points` rows as the store
 holds them (times truncated to the millisecond MongoDB keeps, ties in `_id`
 order), beside the model it was built for, and scores from that window instead.
+The window sits in arrays with room after it (`Buffer`): a push writes its points
+in rather than copying the window, and no view of it already handed out changes.
 
 The store stays the truth. Every write bumps its series' heads first
 (`store/heads.py`, one `bulk_write`), and the bump says for each series whether
@@ -86,6 +88,60 @@ def rows_until(rows: SeriesData, whole: bool, n: int, until: datetime) -> Series
     return SeriesData(rows.timestamps[:k], rows.values[:k]) if whole else None
 
 
+class Buffer:
+    """A series' window in arrays with room after it, so that a push writes its points in, not concatenates.
+
+    Every view handed out (a state's `rows`, a context cut from them) lies before `filled`, and
+    only rows from `filled` on are ever written: a view, once made, never changes. Rows are
+    appended only after the view that ends at `filled` (`claim`, under `WarmWriter`'s lock); a
+    window that does not fit, or whose end is no longer `filled` (another write appended after
+    the same rows), is copied into a new buffer.
+    """
+
+    __slots__ = ("timestamps", "values", "filled")
+
+    def __init__(self, capacity: int) -> None:
+        self.timestamps = np.empty(capacity)
+        self.values = np.empty(capacity)
+        self.filled = 0
+
+    def claim(self, end: int, k: int) -> bool:
+        """Whether `k` rows can be written after the view ending at `end`; they are this caller's if so."""
+        if end != self.filled or end + k > len(self.values):
+            return False
+        self.filled = end + k
+        return True
+
+
+def room_for(n: int) -> int:
+    """A new buffer's rows for a window of `n`: an eighth more, so a copy comes once every n/8 single points."""
+    return n + max(n // 8, 16)
+
+
+def appended(rows: SeriesData, at: tuple[Buffer, int] | None, timestamps: list[float], values: list[float],
+             n: int) -> tuple[SeriesData, tuple[Buffer, int]]:
+    """The last `n` rows of `rows` and then the new ones, with the buffer they are a view of and where they end.
+
+    `at`: the buffer `rows` is a view of and where it ends there (None: a read's arrays).
+    Written in place when the buffer has room after `rows` and nobody wrote there; copied otherwise.
+    """
+    k = len(timestamps)
+    if at is not None and at[0].claim(at[1], k):
+        buffer, end = at[0], at[1] + k
+        buffer.timestamps[at[1]:end] = timestamps
+        buffer.values[at[1]:end] = values
+        start = max(at[1] - len(rows), end - n)
+        return SeriesData(buffer.timestamps[start:end], buffer.values[start:end]), (buffer, end)
+    end = min(len(rows) + k, n)
+    buffer, keep = Buffer(room_for(n)), max(end - k, 0)
+    buffer.timestamps[:keep] = rows.timestamps[len(rows) - keep:]
+    buffer.values[:keep] = rows.values[len(rows) - keep:]
+    buffer.timestamps[keep:end] = timestamps[k - (end - keep):]
+    buffer.values[keep:end] = values[k - (end - keep):]
+    buffer.filled = end
+    return SeriesData(buffer.timestamps[:end], buffer.values[:end]), (buffer, end)
+
+
 @dataclass(frozen=True)
 class SeriesState:
     model: Any  # the model object the window was kept for: another one (retrained, reloaded) drops it
@@ -93,6 +149,7 @@ class SeriesState:
     rows: SeriesData | None  # the store's last `context_points` rows; None: not known, read next time
     whole: bool = False  # the store holds no older rows of the series than `rows`
     doubt: datetime | None = None  # another writer may have bumped up to this time (None: never seen one)
+    at: tuple[Buffer, int] | None = None  # the buffer `rows` is a view of, and where it ends in it
 
 
 class States:
@@ -111,14 +168,19 @@ class States:
                 return None
             return state
 
-    def put(self, key: str, state: SeriesState) -> None:
+    def put_many(self, entries: Sequence[tuple[str, SeriesState | None]]) -> None:
+        """Keep each (key, state) in order as the most recently used (None: drop the key); a batch, one lock."""
         if self.max_entries <= 0:
             return
         with self._lock:
-            self._states[key] = state
-            self._states.move_to_end(key)
-            while len(self._states) > self.max_entries:
-                self._states.popitem(last=False)
+            for key, state in entries:
+                if state is None:
+                    self._states.pop(key, None)
+                    continue
+                self._states[key] = state
+                self._states.move_to_end(key)
+                while len(self._states) > self.max_entries:
+                    self._states.popitem(last=False)
 
     def drop(self, key: str) -> None:
         with self._lock:
@@ -153,6 +215,7 @@ class WarmWriter:
         self.detector = detector
         self.heads = heads
         self.states = States(state_entries)
+        self._appending = threading.Lock()
 
     def write(self, points: Sequence[Point]) -> list[StoredPoint]:
         d = self.detector
@@ -174,8 +237,9 @@ class WarmWriter:
             for s in series:
                 self.states.drop(s.key)
             raise
-        for s in series:
-            self._remember(s, points, token)
+        with self._appending:  # a buffer's free rows go to one write at a time (`Buffer.claim`)
+            windows = [(s.key, self._remember(s, points, token)) for s in series if s.n > 0 and s.scored is not None]
+        self.states.put_many(windows)
         return stored
 
     def _announce_again(self, series: list[_Series], first: str) -> str:
@@ -262,24 +326,20 @@ class WarmWriter:
             for s in wanted:
                 s.context = s.tail = None
 
-    def _remember(self, s: _Series, points: Sequence[Point], token: str) -> None:
-        """After the insert: the series' new window, when it is known to be the store's tail."""
-        if s.n == 0 or s.scored is None:
-            return
+    def _remember(self, s: _Series, points: Sequence[Point], token: str) -> SeriesState | None:
+        """After the insert: the series' new state (None: none kept), its window when known to be the store's tail."""
         if s.overtaken:
-            self.states.drop(s.key)
-            return
+            return None
         if s.from_memory:
-            base, whole = s.state.rows, s.state.whole  # type: ignore[union-attr]
+            base, whole, at = s.state.rows, s.state.whole, s.state.at  # type: ignore[union-attr]
         elif s.complete and s.tail is not None:
-            base, whole = s.tail, len(s.tail) < s.n
+            base, whole, at = s.tail, len(s.tail) < s.n, None
         else:
-            base, whole = None, False
-        ours = [points[i] for i in s.indices]
-        rows = None
-        if base is not None and (len(base) == 0 or base.timestamps[-1] < stored_time(ours[0].timestamp)):
-            ts = np.concatenate([base.timestamps, [stored_time(p.timestamp) for p in ours]])
-            values = np.concatenate([base.values, [p.value for p in ours]])
-            whole = whole and len(ts) <= s.n
-            rows = SeriesData(ts[-s.n:], values[-s.n:])
-        self.states.put(s.key, SeriesState(s.scored[2], token, rows, whole, s.doubt))
+            base, whole, at = None, False, None
+        rows, where = None, None
+        if base is not None:
+            ts = [stored_time(points[i].timestamp) for i in s.indices]
+            if len(base) == 0 or base.timestamps[-1] < ts[0]:
+                whole = whole and len(base) + len(ts) <= s.n
+                rows, where = appended(base, at, ts, [points[i].value for i in s.indices], s.n)
+        return SeriesState(s.scored[2], token, rows, whole, s.doubt, where)  # type: ignore[index]

@@ -68,10 +68,7 @@ class Frame:
 
     def mean_at_b(self, y: np.ndarray, width: int) -> np.ndarray:
         """`rows.trailing_mean(y, width)` at the rows from `b`, summing only the windows of those rows."""
-        at = self.b - self.c
-        if at < width - 1:  # only when c is the first row: the windows of the first rows reach the padding
-            return rows.trailing_mean(y, width)[:, at:]
-        return rows.trailing_mean(y[:, at - width + 1:], width)[:, width - 1:]
+        return rows.trailing_mean(y, width, self.b - self.c)
 
     def earlier(self, x: np.ndarray, k: int) -> np.ndarray:
         """`rows.lagged(x, k)` at the rows from `b`, for an array of the rows from `c`."""

@@ -44,18 +44,24 @@ def trailing_median_at(x: np.ndarray, width: int, spans: Sequence[tuple[int, int
     return out
 
 
-def trailing_mean(x: np.ndarray, width: int) -> np.ndarray:
-    """`rolling.trailing_mean` of every series, from one np.convolve over all of them end to end.
+def trailing_mean(x: np.ndarray, width: int, start: int = 0) -> np.ndarray:
+    """`rolling.trailing_mean` of every series from row `start` on, from one np.convolve over all of them
+    end to end.
 
     np.convolve's "valid" output is one dot product of `width` values per
     position, so a window inside one series' stretch sums exactly what that
     series' own call sums; the windows that straddle two series are skipped.
-    The direct sum is kept for the reason `rolling.trailing_mean` gives.
+    The direct sum is kept for the reason `rolling.trailing_mean` gives. A
+    stretch begins `width - 1` rows before `start`, padded only where that
+    is before the first row: every window computed is one a row from
+    `start` reads, but for the straddling ones.
     """
-    series, n = x.shape
-    stretch = n + width - 1  # a series and the width - 1 copies of its first value before it
-    sums = np.convolve(_padded(x, width - 1).ravel(), np.ones(width), "valid")
-    rows = np.ndarray((series, n), sums.dtype, buffer=sums, strides=(stretch * sums.itemsize, sums.itemsize))
+    lo = start - width + 1  # the first value the window of `start` holds
+    part = x[:, lo:] if lo >= 0 else _padded(x, -lo)
+    series, stretch = part.shape
+    sums = np.convolve(part.ravel(), np.ones(width), "valid")
+    rows = np.ndarray((series, x.shape[1] - start), sums.dtype, buffer=sums,
+                      strides=(stretch * sums.itemsize, sums.itemsize))
     return rows / width
 
 

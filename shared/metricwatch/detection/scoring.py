@@ -75,6 +75,15 @@ def model_call(model: AnomalyModel, context: SeriesData, points: Sequence[Point]
     return model, ts, values, len(context)
 
 
+def pending_call(model: AnomalyModel, context: SeriesData, points: Sequence[Point]) -> Call:
+    """`model_call` for `robust_batch` to stack: a float64 context (the store's) and its points as
+    `robust_batch.Joined` pairs, copied once, into the stack (any other context: `model_call`)."""
+    if context.timestamps.dtype != np.float64 or context.values.dtype != np.float64:
+        return model_call(model, context, points)
+    return (model, robust_batch.Joined(context.timestamps, [p.timestamp.timestamp() for p in points]),
+            robust_batch.Joined(context.values, [p.value for p in points]), len(context.values))
+
+
 def score_series(model: AnomalyModel, watched: WatchedMetric, context: SeriesData,
                  points: Sequence[Point]) -> list[Verdict]:
     return _verdicts(model.score(*model_call(model, context, points)[1:]), watched, len(points))
@@ -92,12 +101,13 @@ def score_many(jobs: Sequence[Job]) -> list[list[Verdict] | Exception]:
     of 1,000 series made 1,000 calls, each mostly numpy's fixed cost. Any
     other series, or a group whose call failed, is scored alone.
     """
-    calls = [model_call(model, context, points) for model, _, context, points in jobs]
-    together = _together(calls)
+    together = _together([pending_call(model, context, points) for model, _, context, points in jobs])
     out: list[list[Verdict] | Exception] = []
-    for (model, watched, _, points), call, scores in zip(jobs, calls, together):
+    for (model, watched, context, points), scores in zip(jobs, together):
         try:
-            out.append(_verdicts(model.score(*call[1:]) if scores is None else scores, watched, len(points)))
+            if scores is None:
+                scores = model.score(*model_call(model, context, points)[1:])
+            out.append(_verdicts(scores, watched, len(points)))
         except Exception as exc:  # one series' bad data or model must not cost the others their verdicts
             out.append(exc)
     return out

@@ -81,8 +81,14 @@ def stored_time(t: datetime) -> float:
 
 
 def rows_until(rows: SeriesData, whole: bool, n: int, until: datetime) -> SeriesData | None:
-    """`last_points(n, until)` answered from the store's last rows of a series, or None when they cannot say."""
-    k = int(np.searchsorted(rows.timestamps, until.timestamp(), side="right"))
+    """`last_points(n, until)` answered from the store's last rows of a series, or None when they cannot say.
+
+    A warm push's points come after every row (no search), and a full window is then its own answer.
+    """
+    t, m = until.timestamp(), len(rows)
+    k = m if m and rows.timestamps[-1] <= t else int(np.searchsorted(rows.timestamps, t, side="right"))
+    if k == m == n:
+        return rows
     if k >= n:
         return SeriesData(rows.timestamps[k - n:k], rows.values[k - n:k])
     return SeriesData(rows.timestamps[:k], rows.values[:k]) if whole else None

@@ -23,9 +23,13 @@ def canonical_labels(labels: Labels | None) -> dict[str, str]:
     return dict(sorted((labels or {}).items()))
 
 
+# json.dumps with these options builds this very encoder on every call; a push keys 1,000 series.
+_KEY = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def series_id(name: str, labels: Labels | None) -> str:
     """A stable string key for (name, labels); injective because it is JSON."""
-    return json.dumps([name, canonical_labels(labels)], separators=(",", ":"), ensure_ascii=False)
+    return _KEY([name, canonical_labels(labels)])
 
 
 def labels_part(labels: Labels | None) -> str:

@@ -222,8 +222,10 @@ def many_series_runtime(workdir: Path, series: int):
     return runtime, counting, context
 
 
-def many_point(s: int) -> dict:
-    return {"name": "many", "labels": {"s": str(s)}, "value": 100.0 + (s % 7)}
+def many_point(s: int, rng: np.random.Generator) -> dict:
+    """A new point of series `s`, drawn as its history was: a series pushed the same number again and again
+    is stuck, and its incidents would be timed instead of the calm pushes most series get."""
+    return {"name": "many", "labels": {"s": str(s)}, "value": float(100 + 5 * rng.standard_normal())}
 
 
 ALERT_COLLECTIONS = ("incidents", "groups", "outbox", "silences")
@@ -269,9 +271,10 @@ def time_many(runtime, counting, series: int, batches: int, alone: bool = False)
             scoring[0] += (time.perf_counter() - t0) * 1e3
     runtime.detector.score_with = timed_scoring
     wall, inside, trips, models = [], [], [], []
+    rng = np.random.default_rng(2)
     try:
         for b in range(batches + 1):  # the first batch is a warm-up, not counted
-            req = make_request([many_point(s) for s in range(series)])
+            req = make_request([many_point(s, rng) for s in range(series)])
             timer.ms, scoring[0], before = 0.0, 0.0, len(counting.calls)
             for collection in alerting:
                 collection.ms = 0.0

@@ -105,11 +105,24 @@ def test_an_hourly_gauge_stuck_for_six_hours_is_an_alarm() -> None:
     assert list(alarms(ts, x, train_days=20) + 20 * 24) == [20 * 24 + 2 + 6 - 1]
 
 
-def test_counts_that_repeat_in_training_may_repeat_as_long_again() -> None:
-    # Low counts repeat by chance; the limit is 4 times the longest run the training week held.
+def poisson_week_and_a_run(factor: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Eight days of 5-minute Poisson(3) counts, the eighth holding a run `factor` times as long as the
+    longest of the training week (the row before `at` and its repeats); and where the repeats start."""
     ts, _ = flat(days=8)
     x = np.random.default_rng(4).poisson(3.0, len(ts)).astype(float)
-    cut = 7 * 288
+    cut, at = 7 * 288, 7 * 288 + 100
     longest = int(run_lengths(x[:cut]).max())
-    x[cut + 100:cut + 100 + 2 * longest] = x[cut + 99]
+    x[at:at + int(factor * longest) - 1] = x[at - 1]
+    return ts, x, at
+
+
+def test_counts_that_repeat_in_training_may_repeat_nearly_twice_as_long() -> None:
+    # Low counts repeat by chance; the limit is twice the longest run the training week held.
+    ts, x, _ = poisson_week_and_a_run(1.8)
     assert len(alarms(ts, x, train_days=7)) == 0
+
+
+def test_counts_repeated_twice_as_long_as_ever_in_training_are_stuck() -> None:
+    ts, x, at = poisson_week_and_a_run(2.0)
+    fired = alarms(ts, x, train_days=7) + 7 * 288
+    assert len(fired) == 1 and at <= fired[0] < at + 2 * 12

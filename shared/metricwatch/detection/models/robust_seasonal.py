@@ -18,7 +18,12 @@ Why a point is flagged, in the words the verdict carries:
   digits less trusted again), whichever is rarer, as tail probabilities fitted on
   the training data (`tail.py`); a value repeated as many times in a row as
   `stuck_factor` times the longest run in training (and at least
-  `min_stuck` times) is a surprise too.
+  `min_stuck` times) is a surprise too. Twice: when values repeat by
+  chance, a run's length is geometric, so the longest of N training rows
+  has a chance about 1/N and one twice as long about 1/N squared (for a
+  week of 5-minute Poisson counts, once in some 2,000 weeks), while a
+  count that fell to 0 for an hour and a half at night, where 0 is common,
+  was 3 times the longest run of zeros and went unseen at 4.
 Small counts are judged on the Anscombe scale (`counts.py`; `noise`), where
 Poisson noise is even at every rate; expected value and band are reported as
 counts. The score is log10(1/p) / `max_digits`, clipped to [0, 1], and the verdict
@@ -129,7 +134,7 @@ class RobustSeasonalModel:
 
     def __init__(self, level_window: int = 32, seasonality: str = "auto", min_seasonal_gain: float = 0.3,
                  tail_quantile: float = 0.9, refractory_hours: float = 24.0, max_refractory: int = 400,
-                 stuck_factor: float = 4.0,
+                 stuck_factor: float = 2.0,
                  min_stuck: int = 6, band_z: float = 4.0, max_digits: float = 12.0,
                  alert_digits: float = 4.0, shift_window: int = 6, shift_discount: float = 1.0,
                  quiet_points: int = 12, recurring_days: int = 3, accepted_anywhere_after: int = 1,

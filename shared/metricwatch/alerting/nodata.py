@@ -48,7 +48,8 @@ def sweep_no_data(catalog: Mapping[str, WatchedMetric], metrics: MetricStore, he
         silent = {series for series, (_, last) in seen.items() if now - last >= watched.absent_after}
         to_open = [series for key, series in keys.items() if series in silent and key not in open_now]
         claims = [Claim(series, watched.name, *seen[series]) for series in to_open]
-        heads.bump(claims, uuid.uuid4().hex, clock() if clock else now)  # announced before opened, as points before they are written
+        # announced before opened, as points before they are written
+        heads.bump(claims, uuid.uuid4().hex, clock() if clock else now)
         for key, series in keys.items():
             labels, last = seen[series]
             if series in silent and key not in open_now:

@@ -25,7 +25,7 @@ from metricwatch.store.base import SeriesData
 
 DAY, STEP = 86400.0, 300.0
 T0 = 1.7e9 - 1.7e9 % DAY  # midnight UTC
-KINDS = ("flat", "daily", "busy_hours", "weekday", "counts", "nightly", "stuck")
+KINDS = ("flat", "daily", "busy_hours", "weekday", "counts", "nightly", "stuck", "skewed")
 FLOATS, TEXTS = ("score", "expected", "lower", "upper"), ("reason", "silenced")
 
 
@@ -41,7 +41,8 @@ def series(kind: str, seed: int, days: int, step: float = STEP) -> tuple[np.ndar
          "weekday": 100.0 + 10.0 * wave + 15.0 * (np.floor(ts / DAY) % 7 >= 5) + noise,
          "counts": rng.poisson(4.0 + 3.0 * (wave + 1.0)).astype(float),
          "nightly": 100.0 + noise + 30.0 * ((hour >= 3.0) & (hour < 3.2)),
-         "stuck": np.round(100.0 + noise, 1)}[kind]
+         "stuck": np.round(100.0 + noise, 1),
+         "skewed": 100.0 * np.exp(0.1 * noise) * np.where(rng.random(len(ts)) < 0.02, 1.0 + rng.pareto(2.0, len(ts)), 1.0)}[kind]
     day = int(DAY / step)
     scored = len(ts) - 3 * day
     x[scored + 10:scored + 10 + day // 12] += 3.0  # the first day: a small plateau for 2 hours, then spikes and drops
@@ -114,6 +115,10 @@ def test_the_generated_series_reach_every_path_of_the_model(models, jobs) -> Non
     uncapped._recurrence = None
     assert nightly._recurrence is not None
     assert not np.array_equal(nightly.score(ts, x, 2016).score, uncapped.score(ts, x, 2016).score)  # the cap acts
+    skewed, ts, x = models["skewed"]
+    pooled = copy.copy(skewed)
+    pooled.side_digits = 0.0
+    assert not np.array_equal(skewed.score(ts, x, 2016).score, pooled.score(ts, x, 2016).score)  # the sides act
     scores = [m.score(t, v, s) for m, t, v, s in jobs]
     reasons = {r for s in scores if s.reason is not None for r in s.reason if r}
     assert reasons >= {"far_from_expected", "jump", "sustained_shift", "stuck"}

@@ -25,7 +25,7 @@ import numpy as np
 
 from metricwatch.detection.models.daily_scale import BINS, hours
 from metricwatch.detection.models.recurring import BINS as HALF_HOURS, _bins as half_hours
-from metricwatch.detection.models.robust_seasonal import RobustSeasonalModel
+from metricwatch.detection.models.robust_seasonal import SIDED, RobustSeasonalModel
 from metricwatch.detection.models.seasonal import WEEK, Profile, _bins
 
 
@@ -42,14 +42,26 @@ def _numbers(m: RobustSeasonalModel, measures: int) -> list[float]:
     """One model's numbers in `Fitted.numbers`' order, each computed as the model computes it."""
     tails, r = m._tails[:measures], m._recurrence  # type: ignore[index]
     return [*m._scales[:measures], *(t.u0 for t in tails), *(-1.0 / (t.mean_excess * _LN10) for t in tails),
-            *(_at_u0(t.q) for t in tails), m.band_z * m._scales[0], m._stuck_limit, np.inf if r is None else r.base]
+            *(_at_u0(t.q) for t in tails), m.band_z * m._scales[0], m._stuck_limit, np.inf if r is None else r.base,
+            *_sides(m)]
+
+
+def _sides(m: RobustSeasonalModel) -> list[float]:
+    """`side_digits`, then u0, slope and log10(1 - q) of each sided measure's tail below and above; without
+    sides (a file from before them, or `side_digits` 0) the pooled tail's, which leaves every row as pooled."""
+    sides = m._sides if m._sides is not None and m.side_digits else [(t, t) for t in m._tails[:SIDED]]  # type: ignore[index]
+    out = [float(m.side_digits) if m._sides is not None else 0.0]
+    for pair in sides:
+        for t in pair:
+            out += [t.u0, -1.0 / (t.mean_excess * _LN10), _at_u0(t.q)]
+    return out
 
 
 class _Own(NamedTuple):
     """What `Fitted.of` stacks of one model, and the attributes it was computed from."""
 
     made_of: tuple  # `_made_of`: compared by identity, so a refit or a replaced attribute is seen
-    numbers: np.ndarray  # (4 * measures + 3,): `_numbers`
+    numbers: np.ndarray  # (4 * measures + 4 + 6 * SIDED,): `_numbers`
     usual: np.ndarray  # (2, half-hours): `Recurrence.usual` (0 without one)
     hour_scales: np.ndarray | None  # (24,): `_hour_scales`
 
@@ -61,7 +73,7 @@ def _made_of(m: RobustSeasonalModel, measures: int) -> tuple:
     """What one model's `_Own` is computed from: `fit` assigns new objects to all of them (never changes
     one in place), so the same objects mean the same numbers."""
     return (m._scales, m._tails, m._recurrence, m._hour_scales, m._profile, m._counts, m.band_z, m._stuck_limit,
-            measures)
+            measures, m._sides, m.side_digits)
 
 
 def _own(m: RobustSeasonalModel, measures: int) -> _Own:
@@ -84,7 +96,8 @@ def _stacked(rows: list[np.ndarray]) -> np.ndarray:
 @dataclass
 class Fitted:
     measures: int  # residual, jump, shift, then each long shift the models use
-    numbers: np.ndarray  # (series, 4 * measures + 3): scales, tails' u0, slope and log10(1 - q), band, stuck, base
+    numbers: np.ndarray  # (series, 4 * measures + 4 + 6 * SIDED): scales, tails' u0, slope and log10(1 - q), band,
+    # stuck, base, side_digits, then each sided measure's (below, above) u0, slope and log10(1 - q)
     profiles: list[Profile]
     hours: np.ndarray | float  # (series, rows): each row's hour's noise (1.0 for a model without); 1.0: none has
     counts: np.ndarray  # (series,) bool: judged on the Anscombe scale
@@ -127,6 +140,22 @@ class Fitted:
         logp = (s - u0) * slope + at_u0
         logp[s < u0] = 0.0
         return logp
+
+    def _linear(self, first: int, s: np.ndarray) -> np.ndarray:
+        """`Tail.log10_p` of the tail whose u0, slope and log10(1 - q) are the columns from `first`."""
+        u0, slope, at_u0 = (self._column(first + i) for i in range(3))
+        logp = (s - u0) * slope + at_u0
+        logp[s < u0] = 0.0
+        return logp
+
+    def sided(self, k: int, signed: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """`RobustSeasonalModel._sided` of measure `k` (< SIDED), each series with its own tails."""
+        pooled = self.log10_p(k, s)
+        first = 4 * self.measures + 3
+        digits = self._column(first)
+        below, above = (self._linear(first + 1 + 6 * k + 3 * side, s) for side in (0, 1))
+        side = np.where(signed < 0, below, above)
+        return np.minimum(np.maximum(side, pooled - digits), pooled)
 
     def seasonal(self, ts: np.ndarray) -> np.ndarray:
         """`Profile.at` of every series: one lookup per shape (period, bins, weekday level) in the group."""

@@ -44,8 +44,8 @@ def _measures(m: RobustSeasonalModel, f: Fitted, fr: Frame, ts: np.ndarray,
     expected, resid, jump, shifts = _deviations(m, f, fr, ts, x)
     measures = np.empty((2 + len(shifts), *resid.shape))
     size = np.abs(resid)
-    measures[0] = f.log10_p(0, size / f.scale(0))
-    measures[1] = np.where(_away(size), f.log10_p(1, np.abs(jump) / f.scale(1)), 0.0)
+    measures[0] = f.sided(0, resid, size / f.scale(0))
+    measures[1] = np.where(_away(size), f.sided(1, jump, np.abs(jump) / f.scale(1)), 0.0)
     discount = (m.shift_discount, *[m.shift_discount + m.long_shift_discount] * (len(shifts) - 1))
     for k, shift in enumerate(shifts, start=2):
         size = np.abs(shift)

@@ -16,7 +16,11 @@ Why a point is flagged, in the words the verdict carries:
   level before it where the level a window earlier agrees (evidence that
   builds over hours: a partial drop, a small plateau; `long_shift_discount`
   digits less trusted again), whichever is rarer, as tail probabilities fitted on
-  the training data (`tail.py`); a value repeated as many times in a row as
+  the training data (`tail.py`). The residual and the jump are judged on
+  their own side's tail too, up to `side_digits` rarer than both sides
+  pooled say, never less rare: a latency's slow rows set a heavy tail above,
+  and pooled they made a drop to 0 read 2-3 digits (the side's tail is
+  widened where it saw few excesses, `fit_side_tail`); a value repeated as many times in a row as
   `stuck_factor` times the longest run in training (and at least
   `min_stuck` times) is a surprise too. Twice: when values repeat by
   chance, a run's length is geometric, so the longest of N training rows
@@ -66,7 +70,7 @@ from metricwatch.detection.models.rolling import (
     lagged, robust_spread, run_lengths, sampling_step, trailing_max, trailing_mean, trailing_median)
 from metricwatch.detection.models.recurring import Recurrence, fit_recurrence
 from metricwatch.detection.models.seasonal import FLAT, Profile, fit_profile, held_out
-from metricwatch.detection.models.tail import Tail, fit_tail
+from metricwatch.detection.models.tail import Tail, fit_side_tail, fit_tail
 from metricwatch.errors import ModelError
 
 SEASONALITIES = ("auto", "none", "daily", "weekly", "weekday")
@@ -76,6 +80,8 @@ MEASURES = ("far_from_expected", "jump", "sustained_shift")  # the reasons, in t
 MIN_ROWS_PER_WINDOW = 10  # a long shift window is used when training has this many times its reach in rows
 TOLERANCE_SD = 2.0  # noise standard deviations two readings of the same accepted event may differ by
 ACCEPTED = "accepted"  # `silenced` of a row the memory of not_anomaly feedback kept below the alert level
+SIDED = 2  # the residual and the jump are judged on their side's tail too (`side_digits`)
+SIDE_CAUTION = 3.0  # a side's mean excess is widened by 1 + this / sqrt(its excesses) (`fit_side_tail`)
 
 
 @dataclass
@@ -139,7 +145,7 @@ class RobustSeasonalModel:
                  alert_digits: float = 4.0, shift_window: int = 6, shift_discount: float = 1.0,
                  quiet_points: int = 12, recurring_days: int = 3, accepted_anywhere_after: int = 1,
                  noise: str = "auto", long_shift_windows: tuple[int, ...] | list[int] = (24, 72),
-                 long_shift_discount: float = 1.5) -> None:
+                 long_shift_discount: float = 1.5, side_digits: float = 3.0) -> None:
         if seasonality not in SEASONALITIES:
             raise ValueError(f"seasonality must be one of {SEASONALITIES}")
         if noise not in NOISES:
@@ -147,6 +153,8 @@ class RobustSeasonalModel:
         long_shift_windows = tuple(long_shift_windows)
         if not long_shift_discount >= 0:
             raise ValueError("long_shift_discount must be >= 0")
+        if not side_digits >= 0:
+            raise ValueError("side_digits must be >= 0")
         if not all(isinstance(w, int) and not isinstance(w, bool) and w > shift_window for w in long_shift_windows):
             raise ValueError("long_shift_windows must be whole numbers of rows, each larger than shift_window")
         if level_window < 2 or shift_window < 1 or quiet_points < 0 or recurring_days < 0 or accepted_anywhere_after < 0 \
@@ -177,6 +185,7 @@ class RobustSeasonalModel:
         self.noise = noise
         self.long_shift_windows = long_shift_windows
         self.long_shift_discount = long_shift_discount
+        self.side_digits = side_digits
         self._long: tuple[int, ...] = long_shift_windows  # the windows training had the rows for (set at fit)
         self._counts = False  # set at fit: values judged on the Anscombe scale
         reach = max((shift_window, *(2 * w for w in long_shift_windows)))  # a long window looks back two windows
@@ -184,6 +193,7 @@ class RobustSeasonalModel:
         self._profile: Profile = FLAT
         self._scales: tuple[float, ...] = (1.0, 1.0, 1.0)  # residual, jump, shift, then each long shift
         self._tails: tuple[Tail, ...] | None = None
+        self._sides: tuple[tuple[Tail, Tail], ...] | None = None  # (below, above) of the residual and the jump
         self._stuck_limit = float(min_stuck)
         self._refractory = max_refractory  # rows; set from the sampling step at training
         self._recurrence: Recurrence | None = None
@@ -206,6 +216,8 @@ class RobustSeasonalModel:
         state.setdefault("long_shift_windows", ())
         state.setdefault("long_shift_discount", 0.0)
         state.setdefault("_long", ())
+        state.setdefault("side_digits", 0.0)
+        state.setdefault("_sides", None)
         self.__dict__.update(state)
 
     def _even(self, values: np.ndarray) -> np.ndarray:
@@ -263,6 +275,9 @@ class RobustSeasonalModel:
         floor = 1e-6 * max(float(np.median(np.abs(x))), 1e-9)
         self._scales = tuple(robust_spread(d, floor) for d in deviations)
         self._tails = tuple(fit_tail(np.abs(d) / s, self.tail_quantile) for d, s in zip(deviations, self._scales))
+        self._sides = tuple((fit_side_tail(-d[d < 0] / s, self.tail_quantile, SIDE_CAUTION),
+                             fit_side_tail(d[d > 0] / s, self.tail_quantile, SIDE_CAUTION))
+                            for d, s in zip(deviations[:SIDED], self._scales))
         step = sampling_step(ts) or 1.0
         self._refractory = int(np.clip(round(self.refractory_hours * 3600.0 / step), 0, self.max_refractory))
         self._stuck_limit = max(self.stuck_factor * int(run_lengths(x).max()), float(self.min_stuck))
@@ -312,8 +327,8 @@ class RobustSeasonalModel:
         expected, resid, jump, shifts = self._deviations(timestamps, values, seasonal)
         measures = np.empty((2 + len(shifts), len(resid)))
         size = np.abs(resid)
-        measures[0] = self._tails[0].log10_p(size / self._scales[0])
-        measures[1] = np.where(_away(size), self._tails[1].log10_p(np.abs(jump) / self._scales[1]), 0.0)
+        measures[0] = self._sided(0, resid, size / self._scales[0])
+        measures[1] = np.where(_away(size), self._sided(1, jump, np.abs(jump) / self._scales[1]), 0.0)
         discount = (self.shift_discount, *[self.shift_discount + self.long_shift_discount] * (len(shifts) - 1))
         for k, shift in enumerate(shifts, start=2):
             size = np.abs(shift)
@@ -326,6 +341,16 @@ class RobustSeasonalModel:
             for k, shift in enumerate(shifts[1:], start=3):
                 upward = np.where(rarest == k, shift >= 0, upward)
         return expected, upward, measures
+
+    def _sided(self, k: int, signed: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """log10 p of measure `k` (`s` its size in spread units): its side's tail's, between the pooled
+        tail's and `side_digits` rarer."""
+        pooled = self._tails[k].log10_p(s)  # type: ignore[index]
+        if self._sides is None or not self.side_digits:
+            return pooled
+        below, above = self._sides[k]
+        side = np.where(signed < 0, below.log10_p(s), above.log10_p(s))
+        return np.minimum(np.maximum(side, pooled - self.side_digits), pooled)
 
     def _capped(self, timestamps: np.ndarray, logp: np.ndarray, upward: np.ndarray, stuck: np.ndarray) -> np.ndarray:
         """The rarest measure's logp (<= 0) after the time-of-day cap, with stuck values' rarity."""

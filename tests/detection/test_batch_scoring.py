@@ -42,7 +42,8 @@ def series(kind: str, seed: int, days: int, step: float = STEP) -> tuple[np.ndar
          "counts": rng.poisson(4.0 + 3.0 * (wave + 1.0)).astype(float),
          "nightly": 100.0 + noise + 30.0 * ((hour >= 3.0) & (hour < 3.2)),
          "stuck": np.round(100.0 + noise, 1),
-         "skewed": 100.0 * np.exp(0.1 * noise) * np.where(rng.random(len(ts)) < 0.02, 1.0 + rng.pareto(2.0, len(ts)), 1.0)}[kind]
+         "skewed": 100.0 * np.exp(0.1 * noise)
+         * np.where(rng.random(len(ts)) < 0.02, 1.0 + rng.pareto(2.0, len(ts)), 1.0)}[kind]
     day = int(DAY / step)
     scored = len(ts) - 3 * day
     x[scored + 10:scored + 10 + day // 12] += 3.0  # the first day: a small plateau for 2 hours, then spikes and drops

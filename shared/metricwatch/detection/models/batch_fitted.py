@@ -49,7 +49,8 @@ def _numbers(m: RobustSeasonalModel, measures: int) -> list[float]:
 def _sides(m: RobustSeasonalModel) -> list[float]:
     """`side_digits`, then u0, slope and log10(1 - q) of each sided measure's tail below and above; without
     sides (a file from before them, or `side_digits` 0) the pooled tail's, which leaves every row as pooled."""
-    sides = m._sides if m._sides is not None and m.side_digits else [(t, t) for t in m._tails[:SIDED]]  # type: ignore[index]
+    pooled = [(t, t) for t in m._tails[:SIDED]]  # type: ignore[index]
+    sides = m._sides if m._sides is not None and m.side_digits else pooled
     out = [float(m.side_digits) if m._sides is not None else 0.0]
     for pair in sides:
         for t in pair:
@@ -136,14 +137,11 @@ class Fitted:
 
     def log10_p(self, k: int, s: np.ndarray) -> np.ndarray:
         """`Tail.log10_p` of measure `k`, each series with its own tail."""
-        u0, slope, at_u0 = (self._column(k + i * self.measures) for i in (1, 2, 3))
-        logp = (s - u0) * slope + at_u0
-        logp[s < u0] = 0.0
-        return logp
+        return self._linear([k + i * self.measures for i in (1, 2, 3)], s)
 
-    def _linear(self, first: int, s: np.ndarray) -> np.ndarray:
-        """`Tail.log10_p` of the tail whose u0, slope and log10(1 - q) are the columns from `first`."""
-        u0, slope, at_u0 = (self._column(first + i) for i in range(3))
+    def _linear(self, columns: list[int], s: np.ndarray) -> np.ndarray:
+        """`Tail.log10_p` of the tail whose u0, slope and log10(1 - q) are these `columns`."""
+        u0, slope, at_u0 = (self._column(c) for c in columns)
         logp = (s - u0) * slope + at_u0
         logp[s < u0] = 0.0
         return logp
@@ -153,7 +151,7 @@ class Fitted:
         pooled = self.log10_p(k, s)
         first = 4 * self.measures + 3
         digits = self._column(first)
-        below, above = (self._linear(first + 1 + 6 * k + 3 * side, s) for side in (0, 1))
+        below, above = (self._linear([first + 1 + 6 * k + 3 * side + i for i in range(3)], s) for side in (0, 1))
         side = np.where(signed < 0, below, above)
         return np.minimum(np.maximum(side, pooled - digits), pooled)
 

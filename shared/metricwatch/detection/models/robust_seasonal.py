@@ -20,8 +20,8 @@ Why a point is flagged, in the words the verdict carries:
   their own side's tail too, up to `side_digits` rarer than both sides
   pooled say, never less rare: a latency's slow rows set a heavy tail above,
   and pooled they made a drop to 0 read 2-3 digits (the side's tail is
-  widened where it saw few excesses, `fit_side_tail`); a value repeated as many times in a row as
-  `stuck_factor` times the longest run in training (and at least
+  widened where it saw few excesses, `fit_side_tail`); a value repeated
+  as many times in a row as `stuck_factor` times the longest run in training (and at least
   `min_stuck` times) is a surprise too. Twice: when values repeat by
   chance, a run's length is geometric, so the longest of N training rows
   has a chance about 1/N and one twice as long about 1/N squared (for a
